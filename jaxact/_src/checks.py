@@ -1,0 +1,154 @@
+"""The one place for input validation and dtype promotion.
+
+Every public activation passes its array argument through :func:`as_input`, its
+hyperparameters through :func:`as_param`, and its ``axis`` through
+:func:`canonical_axes`, so every function raises the same errors, named after the
+function, and follows the same dtype policy:
+
+* float16 and bfloat16 are computed in float32 and rounded once to the input dtype;
+* float32 and float64 are computed natively;
+* bool and integer inputs are promoted to the default float dtype, as ``jnp.tanh``
+  does (``jaxact.relu`` keeps integers, as ``jax.nn.relu`` does);
+* complex numbers, strings, lists, ``None`` and other non-arrays raise ``TypeError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+# Dtypes computed in float32 and rounded once to the input dtype.
+_HALF = (np.dtype(jnp.float16), np.dtype(jnp.bfloat16))
+
+
+def _describe(value: object) -> str:
+  dtype = getattr(value, "dtype", None)
+  if dtype is not None:
+    return f"an array of dtype {dtype}"
+  return f"a value of type {type(value).__name__}"
+
+
+def _is_arraylike(value: object) -> bool:
+  if isinstance(value, (jax.Array, np.ndarray, np.generic)):
+    return True
+  if isinstance(value, (bool, int, float, complex)):
+    return True
+  # Tracers and other duck arrays (jax.core.Tracer is a jax.Array subclass in
+  # recent JAX; this keeps older versions and custom array types working).
+  return hasattr(value, "__jax_array__")
+
+
+def check_input(name: str, x: object) -> None:
+  """Raises ``TypeError`` naming ``jaxact.<name>`` unless ``x`` is a real array or scalar.
+
+  Only types and dtypes are inspected: nothing is converted or transferred, so
+  this runs outside ``jit`` at no cost.
+  """
+  if isinstance(x, str) or not _is_arraylike(x):
+    raise TypeError(
+      f"jaxact.{name}: expected a real floating-point array or scalar, got {_describe(x)}"
+    )
+  dtype = np.dtype(getattr(x, "dtype", None) or np.result_type(x))
+  if jnp.issubdtype(dtype, jnp.complexfloating):
+    raise TypeError(f"jaxact.{name}: complex input is not supported, got {_describe(x)}")
+  if not (
+    jnp.issubdtype(dtype, jnp.floating)
+    or jnp.issubdtype(dtype, jnp.integer)
+    or dtype == np.dtype(bool)
+  ):
+    raise TypeError(f"jaxact.{name}: unsupported dtype {dtype}")
+
+
+def as_input(x: object, *, keep_integers: bool = False) -> jax.Array:
+  """Returns checked input ``x`` as a floating JAX array (integer if kept).
+
+  Args:
+    x: an argument that passed :func:`check_input`.
+    keep_integers: return integer input as it is and bool as int32, instead of
+      promoting it to float (``jax.nn.relu`` does this).
+  """
+  x = jnp.asarray(x)
+  if jnp.issubdtype(x.dtype, jnp.floating):
+    return x
+  if keep_integers:
+    return x.astype(jnp.int32) if x.dtype == np.dtype(bool) else x
+  # Multiplying by a Python float promotes as jnp.tanh does; weak ints stay weak.
+  return x * 1.0
+
+
+def compute_dtype(dtype: np.dtype) -> np.dtype:
+  """The dtype an activation is computed in for inputs of ``dtype``."""
+  return np.dtype(jnp.float32) if np.dtype(dtype) in _HALF else np.dtype(dtype)
+
+
+def upcast(x: jax.Array) -> jax.Array:
+  """Converts half-precision ``x`` to float32; other dtypes are returned as they are."""
+  return x.astype(jnp.float32) if x.dtype in _HALF else x
+
+
+def check_param(name: str, pname: str, value: object) -> None:
+  """Raises ``TypeError`` unless the hyperparameter ``value`` is a real number or array."""
+  if isinstance(value, (bool, str)) or value is None or not _is_arraylike(value):
+    raise TypeError(
+      f"jaxact.{name}: {pname} must be a real number or array, got {_describe(value)}"
+    )
+  dtype = np.dtype(getattr(value, "dtype", None) or np.result_type(value))
+  if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)):
+    raise TypeError(f"jaxact.{name}: {pname} must be a real number or array, got {_describe(value)}")
+
+
+def as_param(value: object, dtype: np.dtype) -> jax.Array:
+  """Casts a checked hyperparameter to the compute dtype ``dtype``.
+
+  Under ``jit`` every value is traced, so a new value does not recompile. Python
+  numbers arrive weakly typed and stay so: the output dtype is the input dtype.
+  """
+  arr = jnp.asarray(value)
+  if arr.dtype != dtype:
+    arr = arr.astype(dtype)
+  return arr
+
+
+def check_broadcast(name: str, pname: str, x_shape: tuple[int, ...], p_shape: tuple[int, ...]):
+  """Raises ``ValueError`` unless a parameter of ``p_shape`` broadcasts to ``x_shape``."""
+  try:
+    out = np.broadcast_shapes(x_shape, p_shape)
+  except ValueError:
+    out = None
+  if out != tuple(x_shape):
+    raise ValueError(
+      f"jaxact.{name}: {pname} of shape {tuple(p_shape)} does not broadcast to the input "
+      f"shape {tuple(x_shape)} (for one value per channel use shape (C,) with input (..., C))"
+    )
+
+
+def canonical_axes(name: str, axis: object, ndim: int) -> tuple[int, ...]:
+  """Normalises ``axis`` (``None``, an int or a sequence of ints) to sorted non-negative ints.
+
+  Raises:
+    ValueError: an axis is out of range or repeated.
+    TypeError: ``axis`` is not ``None``, an int or a sequence of ints.
+  """
+  if axis is None:
+    return tuple(range(ndim))
+  if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+    items: Sequence[object] = (int(axis),)
+  elif isinstance(axis, Sequence) and not isinstance(axis, str):
+    items = tuple(axis)
+  else:
+    raise TypeError(f"jaxact.{name}: axis must be None, an int or a tuple of ints, got {axis!r}")
+  out = []
+  for a in items:
+    if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+      raise TypeError(f"jaxact.{name}: axis must be None, an int or a tuple of ints, got {axis!r}")
+    if not -ndim <= a < ndim:
+      raise ValueError(
+        f"jaxact.{name}: axis {a} is out of bounds for an array of dimension {ndim}"
+      )
+    out.append(int(a) % ndim)
+  if len(set(out)) != len(out):
+    raise ValueError(f"jaxact.{name}: repeated axis in {axis!r}")
+  return tuple(sorted(out))

@@ -1,0 +1,267 @@
+"""The one mechanism that turns (forward, derivative, metadata) into a public activation.
+
+Two layers:
+
+* :func:`stable_kernel` wraps a forward function ``f(x, *params)`` in a
+  ``jax.custom_jvp`` whose tangent is ``f_x(x, *params) * dx + sum_i f_pi(x, *params) * dp_i``.
+  The partial derivatives are themselves written with stable kernels, so the
+  derivative of the rule is again a rule: second and higher derivatives keep the
+  stable forms instead of differentiating through cancellations.
+* :func:`activation` adds what a public function needs on top of a kernel: the
+  signature of the forward function, input validation, the dtype policy (float16 and
+  bfloat16 computed in float32 and rounded once), ``jit`` with traced
+  hyperparameters, and an entry in the registry with its metadata.
+
+A user activation is defined exactly like the built-in ones (see the README).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.custom_derivatives import SymbolicZero
+
+from jaxact._src import checks
+from jaxact._src import registry
+
+Partial = Callable[..., jax.Array]
+
+
+def stable_kernel(
+  forward: Callable[..., jax.Array],
+  *,
+  derivative: Partial,
+  param_derivatives: Mapping[str, Partial] | None = None,
+) -> Callable[..., jax.Array]:
+  """Wraps ``forward(x, *params)`` in a ``jax.custom_jvp`` with the given partials.
+
+  Args:
+    forward: the element-wise function, ``forward(x, *params)``, all arrays of the
+      compute dtype.
+    derivative: ``derivative(x, *params)``, the partial derivative with respect to
+      ``x``. Write it with stable building blocks (other kernels) and guard
+      discarded branches, so that its own derivative is right too.
+    param_derivatives: partial derivatives with respect to the named parameters,
+      same signature. A parameter without one may not be differentiated: its
+      tangent must be zero (a ``TypeError`` says so otherwise).
+
+  Returns:
+    The kernel: a ``jax.custom_jvp`` function with ``forward``'s positional signature.
+  """
+  names = list(inspect.signature(forward).parameters)[1:]
+  partials = dict(param_derivatives or {})
+  unknown = set(partials) - set(names)
+  if unknown:
+    raise ValueError(f"jaxact: param_derivatives names unknown parameters {sorted(unknown)}")
+  kernel = jax.custom_jvp(forward)
+
+  def rule(primals, tangents):
+    x, *params = primals
+    y = kernel(*primals)
+    out = None
+    terms = [(tangents[0], derivative)]
+    for pname, tp in zip(names, tangents[1:]):
+      if type(tp) is SymbolicZero:
+        continue
+      if pname not in partials:
+        raise TypeError(
+          f"jaxact.{forward.__name__}: no derivative with respect to {pname!r} is defined"
+        )
+      terms.append((tp, partials[pname]))
+    for tangent, partial in terms:
+      if type(tangent) is SymbolicZero:
+        continue
+      term = partial(x, *params) * tangent
+      out = term if out is None else out + term
+    if out is None:
+      return y, jnp.zeros_like(y)
+    return y, jnp.broadcast_to(out, jnp.shape(y)).astype(y.dtype)
+
+  kernel.defjvp(rule, symbolic_zeros=True)
+  return kernel
+
+
+def activation(
+  *,
+  derivative: Partial,
+  param_derivatives: Mapping[str, Partial] | None = None,
+  name: str | None = None,
+  register: bool = True,
+  keep_integers: bool = False,
+  family: str = "user",
+  aliases: Sequence[str] = (),
+  **metadata: Any,
+) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
+  """Decorator: turns a forward function into a public, registered activation.
+
+  The decorated function ``forward(x, p1=default1, ...)`` gives the public
+  signature (names and defaults) and the docstring. The returned function:
+
+  1. checks its arguments (``TypeError``/``ValueError`` naming ``jaxact.<name>``);
+  2. promotes bool/int input to float, computes float16/bfloat16 in float32 and
+     rounds once to the input dtype, float32/float64 natively;
+  3. runs the :func:`stable_kernel` of ``forward`` under ``jax.jit``, every
+     hyperparameter traced (a new value does not recompile); array hyperparameters
+     must broadcast to the input's shape (one value per channel: shape ``(C,)``);
+  4. is recorded in the registry (``jaxact.get(name)``, ``jaxact.info(name)``).
+
+  Args:
+    derivative: ``derivative(x, *params)``, the partial derivative in ``x``.
+    param_derivatives: partial derivatives in the named hyperparameters.
+    name: public name; defaults to ``forward.__name__``.
+    register: record the activation in the registry.
+    keep_integers: integer input is returned as integers (as ``jax.nn.relu``).
+    family: the family shown in the metadata.
+    aliases: other names that ``jaxact.get`` resolves to this activation.
+    **metadata: further :class:`jaxact.Info` fields (``formula``,
+      ``output_range``, ``monotonic``, ``smoothness``, ``conventions`` ...).
+
+  Returns:
+    A decorator.
+  """
+
+  def wrap(forward: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
+    fname = name or forward.__name__
+    sig = inspect.signature(forward)
+    xname, *pnames = list(sig.parameters)
+    kernel = stable_kernel(
+      forward, derivative=derivative, param_derivatives=param_derivatives
+    )
+
+    @jax.jit
+    def impl(x, *params):
+      x = checks.as_input(x, keep_integers=keep_integers)
+      if not jnp.issubdtype(x.dtype, jnp.floating):
+        return forward(x, *params)
+      ctype = checks.compute_dtype(x.dtype)
+      ps = []
+      for pname, p in zip(pnames, params):
+        p = checks.as_param(p, ctype)
+        checks.check_broadcast(fname, pname, x.shape, p.shape)
+        ps.append(p)
+      y = kernel(checks.upcast(x), *ps)
+      return y.astype(x.dtype) if y.dtype != x.dtype else y
+
+    @functools.wraps(forward)
+    def public(*args, **kwargs):
+      try:
+        bound = sig.bind(*args, **kwargs)
+      except TypeError as e:
+        raise TypeError(f"jaxact.{fname}: {e}") from None
+      bound.apply_defaults()
+      x = bound.arguments[xname]
+      checks.check_input(fname, x)
+      params = [bound.arguments[p] for p in pnames]
+      for pname, p in zip(pnames, params):
+        checks.check_param(fname, pname, p)
+      return impl(x, *params)
+
+    public.__name__ = fname
+    public.__qualname__ = fname
+    public.kernel = kernel  # type: ignore[attr-defined]
+    if register:
+      registry.register(
+        registry.Info(
+          name=fname,
+          fn=public,
+          kind="elementwise",
+          family=family,
+          params={p: sig.parameters[p].default for p in pnames},
+          aliases=tuple(aliases),
+          builtin=forward.__module__.startswith("jaxact."),
+          **metadata,
+        )
+      )
+    return public
+
+  return wrap
+
+
+def normalizer(
+  *,
+  static_argnames: Sequence[str] = ("axis",),
+  family: str = "normalizers",
+  aliases: Sequence[str] = (),
+  **metadata: Any,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+  """Decorator: turns a reduction along ``axis`` into a public, registered normalizer.
+
+  The decorated ``forward(x, axis=..., where=None, **others)`` gives the public
+  signature and docstring; it is called with ``x`` validated and in the compute
+  dtype, ``axis`` as a sorted tuple of non-negative ints, ``where`` as a boolean
+  array that broadcasts to ``x`` (or ``None``), and any other array argument
+  (``b`` of ``logsumexp``) cast to the compute dtype. Its outputs are rounded once
+  to the input dtype. ``axis`` and the names in ``static_argnames`` are static under
+  ``jit``; everything else is traced.
+  """
+
+  def wrap(forward: Callable[..., Any]) -> Callable[..., Any]:
+    fname = forward.__name__
+    sig = inspect.signature(forward)
+    xname, *rest = list(sig.parameters)
+
+    def inner(*args, **kwargs):
+      bound = sig.bind(*args, **kwargs)
+      bound.apply_defaults()
+      kw = dict(bound.arguments)
+      x = checks.as_input(kw.pop(xname))
+      ctype = checks.compute_dtype(x.dtype)
+      kw["axis"] = checks.canonical_axes(fname, kw["axis"], x.ndim)
+      for key, value in kw.items():
+        if key in static_argnames or value is None:
+          continue
+        if key == "where":
+          mask = jnp.asarray(value)
+          if mask.dtype != jnp.bool_:
+            raise TypeError(f"jaxact.{fname}: where must be a boolean array, got dtype {mask.dtype}")
+          checks.check_broadcast(fname, "where", x.shape, mask.shape)
+          kw[key] = mask
+        else:
+          value = checks.as_param(value, ctype)
+          checks.check_broadcast(fname, key, x.shape, value.shape)
+          kw[key] = value
+      out = forward(checks.upcast(x), **kw)
+      return jax.tree.map(lambda y: y.astype(x.dtype) if y.dtype != x.dtype else y, out)
+
+    impl = jax.jit(functools.wraps(forward)(inner), static_argnames=tuple(static_argnames))
+
+    @functools.wraps(forward)
+    def public(*args, **kwargs):
+      try:
+        bound = sig.bind(*args, **kwargs)
+      except TypeError as e:
+        raise TypeError(f"jaxact.{fname}: {e}") from None
+      bound.apply_defaults()
+      kw = dict(bound.arguments)
+      checks.check_input(fname, kw[xname])
+      for key in rest:
+        value = kw[key]
+        if key in static_argnames:
+          if isinstance(value, list):
+            kw[key] = tuple(value)
+        elif value is not None and key != "where":
+          checks.check_param(fname, key, value)
+      return impl(**kw)
+
+    if "axis" not in static_argnames:
+      raise ValueError("jaxact.normalizer: 'axis' must be static")
+    registry.register(
+      registry.Info(
+        name=fname,
+        fn=public,
+        kind="normalizer",
+        family=family,
+        params={p: sig.parameters[p].default for p in rest},
+        aliases=tuple(aliases),
+        builtin=forward.__module__.startswith("jaxact."),
+        **metadata,
+      )
+    )
+    return public
+
+  return wrap

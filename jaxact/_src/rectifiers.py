@@ -1,0 +1,174 @@
+"""Rectifiers: piecewise-linear units with a kink at 0."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from jaxact._src import stable
+from jaxact._src.core import activation, stable_kernel
+
+
+def _leaky_step(x: jax.Array, slope: jax.Array) -> jax.Array:
+  # 1 for x >= 0, slope for x < 0, NaN for NaN.
+  return jnp.where(x >= 0, jnp.ones_like(x), jnp.where(x < 0, slope, x))
+
+
+def _leaky_step_dslope(x: jax.Array, slope: jax.Array) -> jax.Array:
+  return jnp.where(x < 0, jnp.ones_like(x), stable.zero_like(x))
+
+
+leaky_step = stable_kernel(
+  _leaky_step,
+  derivative=lambda x, slope: stable.zero(x),
+  param_derivatives={"slope": _leaky_step_dslope},
+)
+
+
+def _leaky_dslope(x: jax.Array, slope: jax.Array) -> jax.Array:
+  return jnp.where(x >= 0, jnp.zeros_like(x), x)
+
+
+leaky_dslope = stable_kernel(
+  _leaky_dslope,
+  derivative=lambda x, slope: _leaky_step_dslope(x, slope),
+  param_derivatives={"slope": lambda x, slope: stable.zero(x)},
+)
+
+
+def _leaky(x: jax.Array, slope: jax.Array) -> jax.Array:
+  return jnp.where(x >= 0, x, slope * x)
+
+
+_LEAKY_CONVENTIONS = (
+  "At x = 0 the right branch is used: derivative 1 (as jax.nn.leaky_relu); the second "
+  "derivative is 0 everywhere. NaN gives NaN for the value and every derivative."
+)
+
+
+@activation(
+  derivative=lambda x: stable.step(x),
+  keep_integers=True,
+  family="rectifiers",
+  formula="max(x, 0)",
+  output_range="[0, inf)",
+  monotonic=True,
+  smoothness="C^0",
+  zero_centred=False,
+  bounded=False,
+  conventions=(
+    "relu'(0) = 0 (as jax.nn.relu and PyTorch); relu'' = 0 everywhere. NaN gives NaN for "
+    "the value and every derivative (jax.nn: relu'(NaN) = 0). Integer input stays integer."
+  ),
+  references=("Nair, Hinton 2010; Glorot, Bordes, Bengio 2011",),
+)
+def relu(x: jax.Array) -> jax.Array:
+  r"""Rectified linear unit, drop-in for ``jax.nn.relu``.
+
+  .. math::
+    \mathrm{relu}(x) = \max(x, 0), \qquad
+    \mathrm{relu}'(x) = \begin{cases} 1 & x > 0 \\ 0 & x \le 0 \end{cases}
+
+  Convention at the kink: :math:`\mathrm{relu}'(0) = 0`, as ``jax.nn.relu`` and
+  PyTorch. The derivative of NaN is NaN (``jax.nn.relu`` returns 0). Integer and
+  bool input give integer output, as ``jax.nn.relu``.
+
+  Args:
+    x: input array.
+
+  Returns:
+    An array of the same shape and dtype.
+
+  Accuracy: exact (0 ULP) for the value and both derivatives.
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> jaxact.relu(jnp.array([-1.0, 0.0, 2.0], dtype=jnp.float32))
+    Array([0., 0., 2.], dtype=float32)
+  """
+  return jnp.maximum(x, 0)
+
+
+@activation(
+  derivative=lambda x, negative_slope: leaky_step(x, negative_slope),
+  param_derivatives={"negative_slope": lambda x, s: leaky_dslope(x, s)},
+  family="rectifiers",
+  formula="x if x >= 0 else negative_slope * x",
+  output_range="(-inf, inf) for negative_slope > 0",
+  monotonic=True,
+  smoothness="C^0",
+  zero_centred=False,
+  bounded=False,
+  conventions=_LEAKY_CONVENTIONS + " Default slope 0.01 (as jax.nn, PyTorch; Keras: 0.3).",
+  references=("Maas, Hannun, Ng 2013",),
+)
+def leaky_relu(x: jax.Array, negative_slope: jax.Array = 0.01) -> jax.Array:
+  r"""Leaky rectified linear unit, drop-in for ``jax.nn.leaky_relu``.
+
+  .. math::
+    \mathrm{leaky\_relu}(x) = \begin{cases} x & x \ge 0 \\ s\,x & x < 0 \end{cases}
+
+  Convention at the kink: derivative 1 at 0 (the right branch), as
+  ``jax.nn.leaky_relu``. Default slope :math:`s = 0.01` as ``jax.nn`` and PyTorch
+  (Keras' ``LeakyReLU`` defaults to 0.3). Differentiable in ``negative_slope``.
+
+  Args:
+    x: input array. float16/bfloat16 are computed in float32 and rounded once.
+    negative_slope: slope for :math:`x < 0`; a scalar or an array that broadcasts
+      to ``x``.
+
+  Returns:
+    An array of the same shape and dtype as ``x``.
+
+  Accuracy: value within 0.5 ULP (one rounding), derivatives exact.
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> jaxact.leaky_relu(jnp.array([-2.0, 0.0, 2.0], dtype=jnp.float32))
+    Array([-0.02,  0.  ,  2.  ], dtype=float32)
+  """
+  return _leaky(x, negative_slope)
+
+
+@activation(
+  derivative=lambda x, alpha: leaky_step(x, alpha),
+  param_derivatives={"alpha": lambda x, alpha: leaky_dslope(x, alpha)},
+  family="rectifiers",
+  formula="x if x >= 0 else alpha * x, alpha learned (per channel)",
+  output_range="(-inf, inf) for alpha > 0",
+  monotonic=True,
+  smoothness="C^0",
+  zero_centred=False,
+  bounded=False,
+  conventions=_LEAKY_CONVENTIONS + " alpha has no default (PyTorch initialises it to 0.25).",
+  references=("He, Zhang, Ren, Sun 2015, arXiv:1502.01852",),
+)
+def prelu(x: jax.Array, alpha: jax.Array) -> jax.Array:
+  r"""Parametric ReLU: a leaky ReLU whose slope is a learned parameter.
+
+  .. math::
+    \mathrm{prelu}(x, \alpha) = \begin{cases} x & x \ge 0 \\ \alpha x & x < 0 \end{cases}
+    \qquad \frac{\partial}{\partial \alpha} = \begin{cases} 0 & x \ge 0 \\ x & x < 0 \end{cases}
+
+  ``alpha`` is an ordinary differentiable argument: a scalar, or one slope per
+  channel (shape ``(C,)`` for ``x`` of shape ``(..., C)``), or any shape that
+  broadcasts to ``x``; its gradient is summed over the broadcast axes. With
+  ``alpha = 0.01`` it equals :func:`leaky_relu`. Convention at 0: derivative 1.
+
+  Args:
+    x: input array. float16/bfloat16 are computed in float32 and rounded once.
+    alpha: the slopes; must broadcast to ``x.shape`` (``ValueError`` otherwise).
+
+  Returns:
+    An array of the same shape and dtype as ``x``.
+
+  Accuracy: value within 0.5 ULP (one rounding), derivatives exact.
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> x = jnp.array([[-1.0, -1.0], [2.0, 2.0]], dtype=jnp.float32)
+    >>> jaxact.prelu(x, jnp.array([0.1, 0.2], dtype=jnp.float32))
+    Array([[-0.1, -0.2],
+           [ 2. ,  2. ]], dtype=float32)
+  """
+  return _leaky(x, alpha)

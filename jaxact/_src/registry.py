@@ -1,0 +1,139 @@
+"""Name -> activation, aliases and metadata.
+
+Every activation made with :func:`jaxact.activation` (or a normalizer of the
+library) records an :class:`Info` here. ``jaxact.get`` resolves names and aliases,
+``jaxact.names`` lists them, ``jaxact.info`` returns the metadata.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+# Accuracy bounds the test battery asserts, in ULPs of the output dtype at the
+# exact value: (value, first derivative, second derivative).
+DEFAULT_BOUNDS: Mapping[str, tuple[float, float, float]] = MappingProxyType(
+  {
+    "float64": (4.0, 8.0, 16.0),
+    "float32": (4.0, 8.0, 16.0),
+    "bfloat16": (1.0, 1.0, 2.0),
+    "float16": (1.0, 1.0, 2.0),
+  }
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Info:
+  """Metadata of one registered activation.
+
+  Attributes:
+    name: canonical name (``jaxact.<name>``).
+    fn: the public function.
+    kind: ``"elementwise"`` or ``"normalizer"`` (reduces along ``axis``).
+    family: the module it belongs to (``"rectifiers"``, ``"sigmoidal"`` ...).
+    formula: the definition, in plain text.
+    params: hyperparameter names and defaults (the input excluded).
+    output_range: the image of the real line, in plain text.
+    monotonic: non-decreasing in its input.
+    smoothness: ``"C^inf"``, ``"C^1"``, ``"C^0"`` ... (for the default parameters).
+    zero_centred: ``f(0) == 0`` and takes both signs.
+    bounded: the output is bounded.
+    conventions: derivative at every kink, meaning of masks and infinities.
+    aliases: other names that resolve to this activation.
+    compute_dtype: how each input dtype is computed.
+    bounds: the accuracy bounds the battery asserts, per dtype.
+    references: literature.
+    builtin: part of jaxact (``False`` for user activations).
+  """
+
+  name: str
+  fn: Callable[..., Any]
+  kind: str = "elementwise"
+  family: str = "user"
+  formula: str = ""
+  params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+  output_range: str = ""
+  monotonic: bool | None = None
+  smoothness: str = ""
+  zero_centred: bool | None = None
+  bounded: bool | None = None
+  conventions: str = ""
+  aliases: tuple[str, ...] = ()
+  compute_dtype: str = "float16/bfloat16 in float32, rounded once; float32/float64 natively"
+  bounds: Mapping[str, tuple[float, float, float]] = dataclasses.field(
+    default_factory=lambda: dict(DEFAULT_BOUNDS)
+  )
+  references: tuple[str, ...] = ()
+  builtin: bool = False
+
+  def as_dict(self) -> dict[str, Any]:
+    """The metadata as plain Python values (no function), e.g. for JSON."""
+    out = dataclasses.asdict(self)
+    out.pop("fn")
+    out["params"] = dict(self.params)
+    out["bounds"] = {k: list(v) for k, v in self.bounds.items()}
+    return out
+
+
+_REGISTRY: dict[str, Info] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(info: Info) -> Info:
+  """Adds ``info`` to the registry.
+
+  A user activation may replace an earlier user activation of the same name (a
+  notebook cell run twice); replacing a built-in activation raises ``ValueError``.
+  """
+  for key in (info.name, *info.aliases):
+    owner = _REGISTRY.get(_ALIASES.get(key, key))
+    if owner is not None and owner.builtin and (owner.name != info.name or not info.builtin):
+      raise ValueError(f"jaxact.register: {key!r} is already the name of a built-in activation")
+  _REGISTRY[info.name] = info
+  for alias in info.aliases:
+    _ALIASES[alias] = info.name
+  return info
+
+
+def _canonical(name: str) -> str:
+  key = _ALIASES.get(name, name)
+  if key not in _REGISTRY:
+    known = ", ".join(sorted([*_REGISTRY, *_ALIASES]))
+    raise ValueError(f"jaxact.get: unknown activation {name!r}; known: {known}")
+  return key
+
+
+def get(name: str | Callable[..., Any]) -> Callable[..., Any]:
+  """Returns the activation called ``name`` (an alias works too); a callable passes through.
+
+  Raises:
+    ValueError: no activation has that name.
+    TypeError: ``name`` is neither a string nor a callable.
+  """
+  if callable(name):
+    return name
+  if not isinstance(name, str):
+    raise TypeError(f"jaxact.get: expected a name or a callable, got {type(name).__name__}")
+  return _REGISTRY[_canonical(name)].fn
+
+
+def info(name: str | Callable[..., Any]) -> Info:
+  """Returns the :class:`Info` metadata of an activation (by name, alias or function)."""
+  if callable(name):
+    for item in _REGISTRY.values():
+      if item.fn is name:
+        return item
+    raise ValueError(f"jaxact.info: {name!r} is not a registered activation")
+  if not isinstance(name, str):
+    raise TypeError(f"jaxact.info: expected a name or a callable, got {type(name).__name__}")
+  return _REGISTRY[_canonical(name)]
+
+
+def names(*, kind: str | None = None, include_aliases: bool = False) -> list[str]:
+  """Sorted names of the registered activations (optionally of one ``kind``)."""
+  out = [n for n, i in _REGISTRY.items() if kind is None or i.kind == kind]
+  if include_aliases:
+    out += [a for a, n in _ALIASES.items() if kind is None or _REGISTRY[n].kind == kind]
+  return sorted(out)
