@@ -1,0 +1,48 @@
+"""The jaxact test harness, public: measure any activation against an mpmath reference.
+
+Example::
+
+  import mpmath as mp, jaxact, jaxact.testing as jt
+
+  ref = jt.Reference(f=lambda x: mp.log1p(mp.exp(x)),
+                     d1=lambda x: 1 / (1 + mp.exp(-x)),
+                     d2=lambda x: mp.exp(-abs(x)) / (1 + mp.exp(-abs(x))) ** 2)
+  report = jt.check_activation(my_softplus, ref)   # a Report: print(report)
+  jt.assert_activation(my_softplus, ref)           # AssertionError on failure
+
+Requires mpmath (``pip install jaxact[test]``).
+"""
+
+from jaxact.testing._battery import DtypeResult as DtypeResult
+from jaxact.testing._battery import Report as Report
+from jaxact.testing._battery import assert_activation as assert_activation
+from jaxact.testing._battery import assert_normalizer as assert_normalizer
+from jaxact.testing._battery import check_activation as check_activation
+from jaxact.testing._battery import check_normalizer as check_normalizer
+from jaxact.testing._battery import check_transforms as check_transforms
+from jaxact.testing._battery import rows as rows
+from jaxact.testing._ulp import flushes_subnormals as flushes_subnormals
+from jaxact.testing._ulp import grid as grid
+from jaxact.testing._ulp import ulp as ulp
+from jaxact.testing._ulp import ulp_error as ulp_error
+from jaxact.testing.references import ELEMENTWISE as ELEMENTWISE
+from jaxact.testing.references import NORMALIZERS as NORMALIZERS
+from jaxact.testing.references import Reference as Reference
+
+__all__ = [
+  "ELEMENTWISE",
+  "NORMALIZERS",
+  "DtypeResult",
+  "Reference",
+  "Report",
+  "assert_activation",
+  "assert_normalizer",
+  "check_activation",
+  "check_normalizer",
+  "check_transforms",
+  "flushes_subnormals",
+  "grid",
+  "rows",
+  "ulp",
+  "ulp_error",
+]

@@ -1,0 +1,379 @@
+"""The battery: value, first and second derivative of an activation against mpmath.
+
+``check_activation`` and ``check_normalizer`` return a :class:`Report`;
+``assert_activation`` and ``assert_normalizer`` raise ``AssertionError`` with the
+report when a bound is exceeded. jaxact's own tests and ``python -m jaxact`` use
+exactly these functions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import mpmath as mp
+import numpy as np
+
+from jaxact._src import checks
+from jaxact._src.registry import DEFAULT_BOUNDS
+from jaxact.testing import _ulp
+from jaxact.testing.references import DPS, Reference
+
+QUANTITIES = ("value", "d1", "d2")
+
+
+@dataclasses.dataclass
+class DtypeResult:
+  """Result of the battery for one dtype.
+
+  Attributes:
+    dtype: dtype name.
+    points: number of points measured (after exclusions).
+    max_ulp: largest error of value, first and second derivative, in ULPs.
+    worst_x: the input at which each largest error occurs.
+    nonfinite: derivatives that are NaN or inf where the exact one is finite.
+    bounds: the bounds asserted (value, d1, d2).
+    nan_propagates: NaN input gives NaN value and derivatives.
+    excluded: points left out, and why.
+    skipped: why the dtype was not measured (empty if it was).
+  """
+
+  dtype: str
+  points: int = 0
+  max_ulp: tuple[float, float, float] = (0.0, 0.0, 0.0)
+  worst_x: tuple[float, float, float] = (0.0, 0.0, 0.0)
+  nonfinite: int = 0
+  bounds: tuple[float, float, float] = (0.0, 0.0, 0.0)
+  nan_propagates: bool = True
+  excluded: str = ""
+  skipped: str = ""
+
+  @property
+  def passed(self) -> bool:
+    if self.skipped:
+      return True
+    within = all(e <= b for e, b in zip(self.max_ulp, self.bounds))
+    return within and self.nonfinite == 0 and self.nan_propagates
+
+  def failures(self) -> list[str]:
+    out = []
+    if self.skipped:
+      return out
+    for q, e, b, x in zip(QUANTITIES, self.max_ulp, self.bounds, self.worst_x):
+      if not e <= b:
+        out.append(f"{self.dtype} {q}: {e:.3g} ULP > {b:g} at x = {x!r}")
+    if self.nonfinite:
+      out.append(f"{self.dtype}: {self.nonfinite} non-finite derivatives where the exact one is finite")
+    if not self.nan_propagates:
+      out.append(f"{self.dtype}: NaN input does not give NaN value and derivatives")
+    return out
+
+
+@dataclasses.dataclass
+class Report:
+  """Battery results of one activation over several dtypes."""
+
+  name: str
+  kind: str
+  results: list[DtypeResult]
+
+  @property
+  def passed(self) -> bool:
+    return all(r.passed for r in self.results)
+
+  def failures(self) -> list[str]:
+    return [f"{self.name}: {f}" for r in self.results for f in r.failures()]
+
+  def as_dict(self) -> dict[str, Any]:
+    return {
+      "name": self.name,
+      "kind": self.kind,
+      "passed": self.passed,
+      "results": [dataclasses.asdict(r) | {"passed": r.passed} for r in self.results],
+    }
+
+  def __str__(self) -> str:
+    lines = [f"{self.name} ({self.kind}): {'PASS' if self.passed else 'FAIL'}"]
+    lines.append("  dtype     points   value ULP      d1 ULP      d2 ULP  non-finite  NaN->NaN")
+    for r in self.results:
+      if r.skipped:
+        lines.append(f"  {r.dtype:<9} skipped: {r.skipped}")
+        continue
+      cells = "".join(f"  {e:>6.2f}/{b:<4g}" for e, b in zip(r.max_ulp, r.bounds))
+      lines.append(
+        f"  {r.dtype:<9}{r.points:>7}{cells}{r.nonfinite:>12}  {'yes' if r.nan_propagates else 'NO'}"
+      )
+    lines += [f"  FAIL {f}" for f in self.failures()]
+    return "\n".join(lines)
+
+
+def _x64_enabled() -> bool:
+  return bool(jax.config.read("jax_enable_x64"))
+
+
+def _split(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+  """mpf values -> (hi, lo) float64 arrays with hi + lo = value to ~106 bits; NaN if undefined."""
+  hi = np.empty(len(values))
+  lo = np.zeros(len(values))
+  for i, v in enumerate(values):
+    if v is None or mp.isnan(v):
+      hi[i] = np.nan
+    elif mp.isinf(v) or abs(v) > 1.8e308:
+      hi[i] = np.inf if v > 0 else -np.inf
+    else:
+      h = float(v)
+      hi[i] = h
+      lo[i] = float(v - h) if h != 0 or v == 0 else float(v)
+  return hi, lo
+
+
+def _evaluate_reference(g: Callable[..., Any], xs: np.ndarray, params: Mapping[str, float]):
+  mp_params = {k: mp.mpf(v) for k, v in params.items()}
+  out = []
+  with mp.workdps(DPS):
+    for x in xs:
+      try:
+        out.append(g(mp.mpf(float(x)), **mp_params))
+      except (ValueError, ZeroDivisionError, OverflowError):
+        out.append(None)
+  return _split(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_reference(ref: Reference, which: str, xs_bytes: bytes, params: tuple):
+  xs = np.frombuffer(xs_bytes, np.float64)
+  return _evaluate_reference(getattr(ref, which), xs, dict(params))
+
+
+def _default_params(fn: Callable[..., Any]) -> dict[str, float]:
+  """Hyperparameters of ``fn`` that have numeric defaults (the input excluded)."""
+  try:
+    sig = inspect.signature(fn)
+  except (TypeError, ValueError):
+    return {}
+  out = {}
+  for p in list(sig.parameters.values())[1:]:
+    if isinstance(p.default, (int, float)) and not isinstance(p.default, bool):
+      out[p.name] = float(p.default)
+  return out
+
+
+def _derivatives(fn: Callable[..., Any], params: Mapping[str, Any]):
+  f = lambda x: fn(x, **params)  # noqa: E731
+  d1 = jax.grad(f)
+  d2 = jax.grad(d1)
+  return jax.jit(jax.vmap(f)), jax.jit(jax.vmap(d1)), jax.jit(jax.vmap(d2))
+
+
+def check_activation(
+  fn: Callable[..., Any],
+  reference: Reference,
+  *,
+  name: str | None = None,
+  dtypes: Sequence[str] = ("float32", "float64", "bfloat16", "float16"),
+  bounds: Mapping[str, tuple[float, float, float]] | None = None,
+  params: Mapping[str, float] | None = None,
+  grid: Mapping[str, Any] | None = None,
+) -> Report:
+  """Measures an element-wise activation against its mpmath reference.
+
+  For each dtype: the value and first and second derivatives (``grad`` and
+  ``grad(grad)``, under ``jit(vmap)``) on :func:`jaxact.testing.grid`, as ULPs of
+  that dtype at the exact value; the number of non-finite derivatives where the
+  exact one is finite; and whether NaN gives NaN. On backends that flush
+  subnormal results of a dtype, inputs and exact results in the subnormal range
+  are excluded for that dtype. float64 is skipped when ``jax_enable_x64`` is off.
+
+  Args:
+    fn: the activation, ``fn(x, **params)``.
+    reference: its :class:`Reference`.
+    name: shown in the report (default ``fn.__name__``).
+    dtypes: dtype names to measure.
+    bounds: per dtype (value, d1, d2) ULP bounds; default the library's bounds.
+    params: hyperparameters (default ``reference.params``). They are rounded to
+      the compute dtype before the reference sees them, exactly as ``fn`` does.
+    grid: keyword arguments for :func:`jaxact.testing.grid`.
+
+  Returns:
+    A :class:`Report`.
+  """
+  name = name or getattr(fn, "__name__", "activation")
+  bounds = dict(DEFAULT_BOUNDS if bounds is None else bounds)
+  if params is None:
+    params = dict(_default_params(fn), **reference.params)
+  results = []
+  for dname in dtypes:
+    dtype = _ulp.DTYPES[dname]
+    res = DtypeResult(dtype=dname, bounds=tuple(bounds[dname]))
+    if dname == "float64" and not _x64_enabled():
+      res.skipped = "jax_enable_x64 is off"
+      results.append(res)
+      continue
+    ctype = checks.compute_dtype(dtype)
+    p_rounded = {k: float(np.asarray(v, ctype)) for k, v in params.items()}
+    xs = _ulp.grid(dtype, kinks=reference.kinks, **(grid or {}))
+    fns = _derivatives(fn, p_rounded)
+    x_arr = jnp.asarray(xs.astype(dtype))
+    flush = _ulp.flushes_subnormals(dname)
+    tiny = float(_ulp.finfo(dtype).tiny)
+    keep_x = np.ones(xs.shape, bool)
+    if flush:
+      keep_x &= ~((xs != 0) & (np.abs(xs) < tiny))
+    key = tuple(sorted(p_rounded.items()))
+    errs, worst, nonfinite, excluded = [], [], 0, 0
+    for q, which, f in zip(QUANTITIES, ("f", "d1", "d2"), fns):
+      hi, lo = _cached_reference(reference, which, xs.tobytes(), key)
+      computed = np.asarray(f(x_arr), np.float64)
+      keep = keep_x & ~np.isnan(hi)
+      if flush:
+        keep &= ~((hi != 0) & (np.abs(hi) < tiny))
+      excluded = max(excluded, int((~keep).sum()))
+      err = _ulp.ulp_error(computed, hi, lo, dtype)[keep]
+      if q != "value":
+        with np.errstate(over="ignore"):
+          finite_exact = np.isfinite(hi.astype(dtype).astype(np.float64))
+        nonfinite += int((keep & finite_exact & ~np.isfinite(computed)).sum())
+      i = int(np.argmax(err)) if err.size else 0
+      errs.append(float(err[i]) if err.size else 0.0)
+      worst.append(float(xs[keep][i]) if err.size else 0.0)
+    res.points = int(keep_x.sum())
+    res.max_ulp, res.worst_x, res.nonfinite = tuple(errs), tuple(worst), nonfinite
+    if excluded:
+      res.excluded = f"{excluded} points with subnormal input or exact result (backend flushes)"
+    nan_out = [np.asarray(f(jnp.asarray([np.nan], dtype)), np.float64)[0] for f in fns]
+    res.nan_propagates = bool(np.all(np.isnan(nan_out)))
+    results.append(res)
+  return Report(name=name, kind="elementwise", results=results)
+
+
+def rows(dtype, *, seed: int = 0) -> list[np.ndarray]:
+  """Test rows for normalizers, as float64 arrays of values of ``dtype``.
+
+  Random rows at scales from 1e-3 to 1e4 and lengths 1 to 256, rows with ``-inf``
+  entries, ties, one dominant entry (``[0, -20]``) and a wide range.
+  """
+  dtype = np.dtype(dtype)
+  rng = np.random.default_rng(seed)
+  out: list[np.ndarray] = [np.array([0.0, -20.0]), np.array([3.0]), np.array([1.0, 1.0, -5.0])]
+  for n in (2, 7, 64, 256):
+    for scale in (1e-3, 1.0, 10.0, 100.0, 1e4):
+      out.append(rng.standard_normal(n) * scale)
+  out.append(np.array([0.0, -np.inf, 2.0, -np.inf, -1.0]))
+  out.append(np.linspace(-80.0, 10.0, 33))
+  return [r.astype(dtype).astype(np.float64) for r in out]
+
+
+def check_normalizer(
+  fn: Callable[..., Any],
+  reference: Callable[..., Any],
+  *,
+  name: str | None = None,
+  dtypes: Sequence[str] = ("float32", "float64", "bfloat16", "float16"),
+  bounds: Mapping[str, tuple[float, float, float]] | None = None,
+  scalar_output: bool = False,
+) -> Report:
+  """Measures a normalizer (``fn(x, axis=-1)``) on :func:`rows`, normwise.
+
+  For each row: the value, the gradient of ``<w, fn(x)>`` and its derivative
+  along ``v`` (a Hessian-vector product), ``w`` and ``v`` fixed random vectors.
+  The error of each is the largest entry-wise error in ULPs of a scale (normwise):
+  the largest entry of the exact value, and for the derivatives the largest sum of
+  absolute values of the terms of an entry (see ``jaxact.testing.references``).
+  Entries whose exact value is infinite must match exactly. ``reference(x, w, v)``
+  returns the three exact lists and the three scales (mpmath).
+  """
+  name = name or getattr(fn, "__name__", "normalizer")
+  bounds = dict(DEFAULT_BOUNDS if bounds is None else bounds)
+  results = []
+  for dname in dtypes:
+    dtype = _ulp.DTYPES[dname]
+    res = DtypeResult(dtype=dname, bounds=tuple(bounds[dname]))
+    if dname == "float64" and not _x64_enabled():
+      res.skipped = "jax_enable_x64 is off"
+      results.append(res)
+      continue
+    rng = np.random.default_rng(1)
+    errs, worst, nonfinite, points = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], 0, 0
+    for row in rows(dtype):
+      w = rng.standard_normal(row.size).astype(dtype).astype(np.float64)
+      v = rng.standard_normal(row.size).astype(dtype).astype(np.float64)
+      xj, wj, vj = (jnp.asarray(a.astype(dtype)) for a in (row, w, v))
+
+      def inner(x, wj=wj):
+        y = fn(x, axis=-1)
+        return wj[0] * y if scalar_output else jnp.sum(wj * y)
+
+      value = fn(xj, axis=-1)
+      grad = jax.grad(inner)(xj)
+      hvp = jax.jvp(jax.grad(inner), (xj,), (vj,))[1]
+      with mp.workdps(DPS):
+        exact, scales = reference([mp.mpf(float(a)) for a in row], [mp.mpf(float(a)) for a in w], [mp.mpf(float(a)) for a in v])
+      for k, (c, ex, scale) in enumerate(zip((value, grad, hvp), exact, scales)):
+        c = np.atleast_1d(np.asarray(c, np.float64))
+        hi, lo = _split(ex)
+        finite = np.isfinite(hi)
+        scale = float(scale)
+        if scale == 0.0:
+          err = np.where(c[finite] == 0, 0.0, np.inf)
+        else:
+          err = np.abs((c[finite] - hi[finite]) - lo[finite]) / _ulp.ulp(np.array([scale]), dtype)
+        err = np.where(np.isnan(err), np.inf, err)
+        mismatch = ~finite & (c != hi)
+        if k > 0:
+          nonfinite += int((finite & ~np.isfinite(c)).sum())
+        e = float(np.max(err)) if err.size else 0.0
+        if mismatch.any():
+          e = np.inf
+        if e > errs[k]:
+          errs[k], worst[k] = e, float(row.size)
+      points += row.size
+    res.points = points
+    res.max_ulp, res.worst_x, res.nonfinite = tuple(errs), tuple(worst), nonfinite
+    nan_row = jnp.asarray(np.array([0.0, np.nan, 1.0]).astype(dtype))
+    res.nan_propagates = bool(np.all(np.isnan(np.asarray(fn(nan_row, axis=-1), np.float64))))
+    results.append(res)
+  return Report(name=name, kind="normalizer", results=results)
+
+
+def assert_activation(fn: Callable[..., Any], reference: Reference, **kwargs: Any) -> Report:
+  """:func:`check_activation`, raising ``AssertionError`` with the report on failure."""
+  report = check_activation(fn, reference, **kwargs)
+  if not report.passed:
+    raise AssertionError(str(report))
+  return report
+
+
+def assert_normalizer(fn: Callable[..., Any], reference: Callable[..., Any], **kwargs: Any) -> Report:
+  """:func:`check_normalizer`, raising ``AssertionError`` with the report on failure."""
+  report = check_normalizer(fn, reference, **kwargs)
+  if not report.passed:
+    raise AssertionError(str(report))
+  return report
+
+
+def check_transforms(fn: Callable[..., Any], dtype="float32", *, params: Mapping[str, Any] | None = None) -> None:
+  """Asserts that ``fn`` composes: jit == eager, vmap == per element, jvp == vjp, finite grads.
+
+  Raises ``AssertionError`` on the first mismatch.
+  """
+  params = dict(params or {})
+  dtype = _ulp.DTYPES[dtype] if isinstance(dtype, str) else np.dtype(dtype)
+  xs = jnp.asarray(np.array([-3.0, -0.5, 0.25, 1.0, 7.0]).astype(dtype))
+  f = lambda x: fn(x, **params)  # noqa: E731
+  eager = np.asarray(f(xs))
+  np.testing.assert_array_equal(np.asarray(jax.jit(f)(xs)), eager, err_msg="jit changes values")
+  np.testing.assert_array_equal(
+    np.asarray(jax.vmap(f)(xs)), eager, err_msg="vmap differs from the batched call"
+  )
+  g = jax.grad(f)
+  per_element = np.array([np.asarray(g(x)) for x in xs])
+  batched = np.asarray(jax.jit(jax.vmap(g))(xs))
+  np.testing.assert_array_equal(batched, per_element, err_msg="jit(vmap(grad)) != grad per element")
+  fwd = np.array([np.asarray(jax.jvp(f, (x,), (jnp.ones_like(x),))[1]) for x in xs])
+  np.testing.assert_array_equal(fwd, per_element, err_msg="forward and reverse mode differ")
+  assert np.all(np.isfinite(batched)), "non-finite gradient at a representative point"

@@ -1,0 +1,87 @@
+"""Reference grids and ULP errors against high-precision references."""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import ml_dtypes
+import numpy as np
+
+DTYPES = {
+  "float16": np.dtype(np.float16),
+  "bfloat16": np.dtype(ml_dtypes.bfloat16),
+  "float32": np.dtype(np.float32),
+  "float64": np.dtype(np.float64),
+}
+
+
+def finfo(dtype) -> ml_dtypes.finfo:
+  return ml_dtypes.finfo(np.dtype(dtype))
+
+
+def grid(dtype, *, kinks=(0.0,), per_sign: int = 1200, dense: int = 2001, dense_width: float = 20.0):
+  """Test points of ``dtype`` covering its whole finite range, as a float64 array.
+
+  Log-spaced magnitudes from the smallest normal to the largest finite number (both
+  signs), a dense uniform grid on ``[-dense_width, dense_width]``, every kink with
+  its neighbours a few ULP away, 0, and +-inf. Every point is a value of ``dtype``
+  (rounded there), returned exactly in float64.
+  """
+  dtype = np.dtype(dtype)
+  fi = finfo(dtype)
+  lo, hi = np.log2(float(fi.tiny)), np.log2(float(fi.max))
+  mags = np.append(np.exp2(np.linspace(lo, np.floor(hi), per_sign - 1)), float(fi.max))
+  pts = [mags, -mags, np.linspace(-dense_width, dense_width, dense), [0.0, np.inf, -np.inf]]
+  for k in kinks:
+    kd = np.asarray(k, dtype)
+    near = [kd]
+    up = down = kd
+    for _ in range(3):
+      up = np.nextafter(up, np.asarray(np.inf, dtype))
+      down = np.nextafter(down, np.asarray(-np.inf, dtype))
+      near += [up, down]
+    pts.append(np.array(near, dtype).astype(np.float64))
+  x = np.concatenate([np.asarray(p, np.float64) for p in pts])
+  with np.errstate(over="ignore"):
+    x = x.astype(dtype).astype(np.float64)
+  return np.unique(x[~np.isnan(x)])
+
+
+def ulp(value_hi: np.ndarray, dtype) -> np.ndarray:
+  """The ULP of ``dtype`` at the exact values (float64), subnormal range included."""
+  fi = finfo(dtype)
+  a = np.abs(value_hi)
+  with np.errstate(divide="ignore"):
+    e = np.floor(np.log2(np.maximum(a, float(fi.tiny))))
+  return np.exp2(e - fi.nmant)
+
+
+def ulp_error(computed: np.ndarray, hi: np.ndarray, lo: np.ndarray, dtype) -> np.ndarray:
+  """|computed - exact| in ULPs of ``dtype`` at the exact value ``hi + lo``.
+
+  Infinite exact values (or exact values that overflow ``dtype``) give 0 if
+  ``computed`` is the same infinity and ``inf`` otherwise; a NaN ``computed`` where
+  the exact value is a number gives ``inf``.
+  """
+  dtype = np.dtype(dtype)
+  c = np.asarray(computed, np.float64)
+  with np.errstate(over="ignore", invalid="ignore"):
+    rounded = hi.astype(dtype).astype(np.float64)
+    err = np.abs((c - hi) - lo) / ulp(hi, dtype)
+  infinite = np.isinf(rounded)
+  err = np.where(infinite, np.where(c == rounded, 0.0, np.inf), err)
+  return np.where(np.isnan(err), np.inf, err)
+
+
+@functools.lru_cache(maxsize=None)
+def flushes_subnormals(dtype_name: str) -> bool:
+  """Whether the default backend flushes subnormal results of this dtype to zero."""
+  dtype = DTYPES[dtype_name]
+  tiny = np.asarray(finfo(dtype).tiny, dtype)
+  try:
+    out = jax.jit(lambda t: t * jnp.asarray(0.5, t.dtype))(tiny)
+  except Exception:  # pragma: no cover - dtype unsupported on this backend
+    return True
+  return bool(np.asarray(out, np.float64) == 0.0)

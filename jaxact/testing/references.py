@@ -1,0 +1,177 @@
+"""High-precision references (mpmath) for the built-in activations.
+
+Each reference gives the value and the first and second derivative in closed form,
+written here independently of the implementation and evaluated at 50 significant
+digits. The closed forms are themselves checked against ``mpmath.diff`` in the
+test suite. Where a function has a kink, the reference encodes the documented
+convention.
+
+Element-wise references: ``Reference(f, d1, d2)``, each ``g(x, **params)`` on
+``mpmath.mpf``. Normalizer references: functions of a row (list of ``mpf``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import mpmath as mp
+
+DPS = 50
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Reference:
+  """mpmath value, first and second derivative of an element-wise activation.
+
+  Attributes:
+    f, d1, d2: callables ``g(x, **params) -> mpf`` (``x`` an ``mpf``, possibly +-inf).
+    params: the hyperparameters to test at (defaults of the function if empty).
+    kinks: points where a derivative jumps (added to the test grid).
+  """
+
+  f: Callable[..., Any]
+  d1: Callable[..., Any]
+  d2: Callable[..., Any]
+  params: Mapping[str, float] = dataclasses.field(default_factory=dict)
+  kinks: tuple[float, ...] = (0.0,)
+
+
+def _em(x):
+  # exp(-|x|), the stable building block of the logistic family.
+  return mp.exp(-abs(x))
+
+
+def _sig(x):
+  return 1 / (1 + mp.exp(-x))
+
+
+def _sig1(x):
+  e = _em(x)
+  return e / (1 + e) ** 2
+
+
+def _step(x, at0):
+  return mp.mpf(1) if x > 0 else (mp.mpf(at0) if x == 0 else mp.mpf(0))
+
+
+ELEMENTWISE: dict[str, Reference] = {
+  "sigmoid": Reference(
+    f=_sig,
+    d1=_sig1,
+    d2=lambda x: -_sig1(x) * mp.tanh(x / 2),
+  ),
+  "tanh": Reference(
+    f=mp.tanh,
+    d1=lambda x: mp.sech(x) ** 2,
+    d2=lambda x: -2 * mp.tanh(x) * mp.sech(x) ** 2,
+  ),
+  "relu": Reference(
+    f=lambda x: max(x, mp.mpf(0)),
+    d1=lambda x: _step(x, 0),
+    d2=lambda x: mp.mpf(0),
+  ),
+  "leaky_relu": Reference(
+    f=lambda x, negative_slope: x if x >= 0 else negative_slope * x,
+    d1=lambda x, negative_slope: mp.mpf(1) if x >= 0 else negative_slope,
+    d2=lambda x, negative_slope: mp.mpf(0),
+  ),
+  "prelu": Reference(
+    f=lambda x, alpha: x if x >= 0 else alpha * x,
+    d1=lambda x, alpha: mp.mpf(1) if x >= 0 else alpha,
+    d2=lambda x, alpha: mp.mpf(0),
+    params={"alpha": 0.25},
+  ),
+  "elu": Reference(
+    f=lambda x, alpha: x if x > 0 else alpha * mp.expm1(x),
+    d1=lambda x, alpha: mp.mpf(1) if x > 0 else alpha * mp.exp(x),
+    d2=lambda x, alpha: mp.mpf(0) if x > 0 else alpha * mp.exp(x),
+  ),
+}
+
+
+# Normalizers: value, gradient of <w, f(x)> and Hessian-vector product along v,
+# for one row (entries of -inf allowed), and for each of the three the scale the
+# error is measured against: the largest entry of the value, and for the
+# derivatives the largest sum of the absolute values of the terms that make up an
+# entry (the size of what cancels; for a one-element row the exact gradient of
+# softmax is 0, and only its terms have a size).
+
+
+def _softmax_row(x):
+  m = max(x)
+  e = [mp.exp(xi - m) if xi != -mp.inf else mp.mpf(0) for xi in x]
+  s = mp.fsum(e)
+  return [ei / s for ei in e]
+
+
+def _lse_row(x):
+  m = max(x)
+  return m + mp.log(mp.fsum(mp.exp(xi - m) if xi != -mp.inf else mp.mpf(0) for xi in x))
+
+
+def _dot(a, b):
+  return mp.fsum(ai * bi for ai, bi in zip(a, b))
+
+
+def _abs_terms(s, a):
+  # |a_i| + sum_j s_j |a_j|: the size of the terms of a_i - <s, a>, before they cancel.
+  sa = _dot(s, [abs(ai) for ai in a])
+  return [abs(ai) + sa for ai in a]
+
+
+def _softmax_refs(x, w, v):
+  s = _softmax_row(x)
+  sw, sv = _dot(s, w), _dot(s, v)
+  u = [vi - sv for vi in v]
+  g = [si * (wi - sw) for si, wi in zip(s, w)]
+  ds = [si * ui for si, ui in zip(s, u)]
+  dsw = _dot(ds, w)
+  h = [dsi * (wi - sw) - si * dsw for dsi, si, wi in zip(ds, s, w)]
+  aw, av = _abs_terms(s, w), _abs_terms(s, v)
+  sav = mp.fsum(si * avi * abs(wi) for si, avi, wi in zip(s, av, w))
+  scales = (
+    max(s),
+    max(si * awi for si, awi in zip(s, aw)),
+    max(si * avi * awi + si * sav for si, avi, awi in zip(s, av, aw)),
+  )
+  return (s, g, h), scales
+
+
+def _log_softmax_refs(x, w, v):
+  s = _softmax_row(x)
+  lse = _lse_row(x)
+  y = [xi - lse for xi in x]
+  sw = mp.fsum(w)
+  g = [wi - si * sw for wi, si in zip(w, s)]
+  sv = _dot(s, v)
+  h = [-sw * si * (vi - sv) for si, vi in zip(s, v)]
+  aw = mp.fsum(abs(wi) for wi in w)
+  av = _abs_terms(s, v)
+  finite = [abs(yi) for yi in y if yi != -mp.inf]
+  scales = (
+    max(finite),
+    max(abs(wi) + si * aw for wi, si in zip(w, s)),
+    max(aw * si * avi for si, avi in zip(s, av)),
+  )
+  return (y, g, h), scales
+
+
+def _logsumexp_refs(x, w, v):
+  # f(x) is a scalar: <w, f> = w[0] * lse.
+  s = _softmax_row(x)
+  sv = _dot(s, v)
+  lse = _lse_row(x)
+  g = [w[0] * si for si in s]
+  h = [w[0] * si * (vi - sv) for si, vi in zip(s, v)]
+  av = _abs_terms(s, v)
+  scales = (abs(lse), max(abs(gi) for gi in g), max(abs(w[0]) * si * avi for si, avi in zip(s, av)))
+  return ([lse], g, h), scales
+
+
+NORMALIZERS: dict[str, Callable[..., Any]] = {
+  "softmax": _softmax_refs,
+  "log_softmax": _log_softmax_refs,
+  "logsumexp": _logsumexp_refs,
+}
