@@ -41,23 +41,34 @@ def _shift(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
   return jnp.where(m == jnp.inf, jnp.where(x == jnp.inf, 0.0, -jnp.inf), x - m_safe)
 
 
-def _log_normalizer(z: jax.Array, axis: tuple[int, ...]) -> jax.Array:
-  """log(sum(exp(z))) for shifted z (max 0) without rounding away the small terms.
+def _exp_sum(z: jax.Array, axis: tuple[int, ...]) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """exp(z) and its sum along ``axis`` split as (k, rest), for shifted z (max 0).
 
-  sum(exp(z)) = k + r, with k the number of maxima and r the sum over the others,
-  so log(k + r) = log1p((k - 1) + r): for x = [0, -20] this is 2.06e-9, where
-  log(sum(exp(z))) rounds to 0. It is -inf for an all -inf row (k = 0).
+  k is the number of maxima (their exp is exactly 1) and rest the sum over the
+  others, summed apart so that the rounding of the sum is that of one addition,
+  k + rest, and not of every partial sum at the scale of k.
   """
   e = jnp.exp(z)
   rest = jnp.sum(jnp.where(z < 0, e, 0.0), axis, keepdims=True)
   k = jnp.sum(jnp.where(z == 0, 1.0, 0.0), axis, keepdims=True).astype(z.dtype)
+  return e, k, rest
+
+
+def _log_normalizer(z: jax.Array, axis: tuple[int, ...]) -> jax.Array:
+  """log(sum(exp(z))) for shifted z (max 0) without rounding away the small terms.
+
+  sum(exp(z)) = k + rest (see ``_exp_sum``), so log(k + rest) = log1p((k - 1) + rest):
+  for x = [0, -20] this is 2.06e-9, where log(sum(exp(z))) rounds to 0. It is -inf
+  for an all -inf row (k = 0).
+  """
+  _, k, rest = _exp_sum(z, axis)
   return jnp.log1p((k - 1.0) + rest)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _softmax(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
-  e = jnp.exp(_shift(x, axis))
-  s = jnp.sum(e, axis, keepdims=True)
+  e, k, rest = _exp_sum(_shift(x, axis), axis)
+  s = k + rest
   return e / jnp.where(s == 0, 1.0, s)
 
 
