@@ -167,7 +167,7 @@ def _derivatives(fn: Callable[..., Any], params: Mapping[str, Any]):
   f = lambda x: fn(x, **params)  # noqa: E731
   d1 = jax.grad(f)
   d2 = jax.grad(d1)
-  return jax.jit(jax.vmap(f)), jax.jit(jax.vmap(d1)), jax.jit(jax.vmap(d2))
+  return jax.jit(jax.vmap(lambda x: (f(x), d1(x), d2(x))))
 
 
 def check_activation(
@@ -226,9 +226,9 @@ def check_activation(
       keep_x &= ~((xs != 0) & (np.abs(xs) < tiny))
     key = tuple(sorted(p_rounded.items()))
     errs, worst, nonfinite, excluded = [], [], 0, 0
-    for q, which, f in zip(QUANTITIES, ("f", "d1", "d2"), fns):
+    for q, which, c in zip(QUANTITIES, ("f", "d1", "d2"), fns(x_arr)):
       hi, lo = _cached_reference(reference, which, xs.tobytes(), key)
-      computed = np.asarray(f(x_arr), np.float64)
+      computed = np.asarray(c, np.float64)
       keep = keep_x & ~np.isnan(hi)
       if flush:
         keep &= ~((hi != 0) & (np.abs(hi) < tiny))
@@ -245,7 +245,7 @@ def check_activation(
     res.max_ulp, res.worst_x, res.nonfinite = tuple(errs), tuple(worst), nonfinite
     if excluded:
       res.excluded = f"{excluded} points with subnormal input or exact result (backend flushes)"
-    nan_out = [np.asarray(f(jnp.asarray([np.nan], dtype)), np.float64)[0] for f in fns]
+    nan_out = [np.asarray(c, np.float64)[0] for c in fns(jnp.asarray([np.nan], dtype))]
     res.nan_propagates = bool(np.all(np.isnan(nan_out)))
     results.append(res)
   return Report(name=name, kind="elementwise", results=results)
@@ -254,18 +254,59 @@ def check_activation(
 def rows(dtype, *, seed: int = 0) -> list[np.ndarray]:
   """Test rows for normalizers, as float64 arrays of values of ``dtype``.
 
-  Random rows at scales from 1e-3 to 1e4 and lengths 1 to 256, rows with ``-inf``
-  entries, ties, one dominant entry (``[0, -20]``) and a wide range.
+  Random rows at scales from 1e-3 to 1e4 and lengths 2 to 256, a one-element row,
+  rows with ``-inf`` entries, ties of the maximum, one dominant entry
+  (``[0, -20]``) and a wide range. Five distinct lengths, so that a normalizer is
+  compiled five times per dtype.
   """
   dtype = np.dtype(dtype)
   rng = np.random.default_rng(seed)
-  out: list[np.ndarray] = [np.array([0.0, -20.0]), np.array([3.0]), np.array([1.0, 1.0, -5.0])]
+  out: list[np.ndarray] = [
+    np.array([0.0, -20.0]),
+    np.array([3.0]),
+    np.array([1.0, 1.0, -5.0, 1.0, 0.0, -2.0, -5.0]),
+    np.array([0.0, -np.inf, 2.0, -np.inf, -1.0, -np.inf, 0.5]),
+    np.linspace(-80.0, 10.0, 64),
+  ]
   for n in (2, 7, 64, 256):
     for scale in (1e-3, 1.0, 10.0, 100.0, 1e4):
       out.append(rng.standard_normal(n) * scale)
-  out.append(np.array([0.0, -np.inf, 2.0, -np.inf, -1.0]))
-  out.append(np.linspace(-80.0, 10.0, 33))
   return [r.astype(dtype).astype(np.float64) for r in out]
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_row_reference(reference: Callable[..., Any], x: bytes, w: bytes, v: bytes):
+  to_mp = lambda b: [mp.mpf(float(a)) for a in np.frombuffer(b, np.float64)]  # noqa: E731
+  with mp.workdps(DPS):
+    exact, scales = reference(to_mp(x), to_mp(w), to_mp(v))
+    return tuple(_split(e) for e in exact), tuple(float(s) for s in scales)
+
+
+def _normalizer_derivatives(fn: Callable[..., Any], scalar_output: bool):
+  """One jit(vmap) of (value, gradient of <w, fn(x)>, its derivative along v), per row."""
+
+  def inner(x, w):
+    y = fn(x, axis=-1)
+    return w[0] * y if scalar_output else jnp.sum(w * y)
+
+  def all_three(x, w, v):
+    grad, hvp = jax.jvp(lambda x: jax.grad(inner)(x, w), (x,), (v,))
+    return fn(x, axis=-1), grad, hvp
+
+  return jax.jit(jax.vmap(all_three))
+
+
+def _normwise_error(c: np.ndarray, hi: np.ndarray, lo: np.ndarray, scale: float, dtype) -> float:
+  """Largest entry error in ULPs of ``scale``; non-finite exact entries must match exactly."""
+  finite = np.isfinite(hi)
+  if scale == 0.0:
+    err = np.where(c[finite] == 0, 0.0, np.inf)
+  else:
+    err = np.abs((c[finite] - hi[finite]) - lo[finite]) / _ulp.ulp(np.array([scale]), dtype)
+  err = np.where(np.isnan(err), np.inf, err)
+  if (~finite & (c != hi)).any():
+    return float("inf")
+  return float(np.max(err)) if err.size else 0.0
 
 
 def check_normalizer(
@@ -286,9 +327,24 @@ def check_normalizer(
   absolute values of the terms of an entry (see ``jaxact.testing.references``).
   Entries whose exact value is infinite must match exactly. ``reference(x, w, v)``
   returns the three exact lists and the three scales (mpmath).
+
+  Rows of equal length are evaluated together under ``jit(vmap)``; ``worst_x``
+  reports the length of the row with the largest error.
+
+  Args:
+    fn: the normalizer, ``fn(x, axis=-1)``.
+    reference: ``reference(x, w, v) -> ((value, grad, hvp), scales)`` on lists of ``mpf``.
+    name: shown in the report (default ``fn.__name__``).
+    dtypes: dtype names to measure.
+    bounds: per dtype (value, d1, d2) ULP bounds; default the library's bounds.
+    scalar_output: ``fn`` reduces the row to a scalar (``logsumexp``).
+
+  Returns:
+    A :class:`Report`.
   """
   name = name or getattr(fn, "__name__", "normalizer")
   bounds = dict(DEFAULT_BOUNDS if bounds is None else bounds)
+  fns = _normalizer_derivatives(fn, scalar_output)
   results = []
   for dname in dtypes:
     dtype = _ulp.DTYPES[dname]
@@ -298,44 +354,31 @@ def check_normalizer(
       results.append(res)
       continue
     rng = np.random.default_rng(1)
-    errs, worst, nonfinite, points = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], 0, 0
+    by_length: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
     for row in rows(dtype):
       w = rng.standard_normal(row.size).astype(dtype).astype(np.float64)
       v = rng.standard_normal(row.size).astype(dtype).astype(np.float64)
-      xj, wj, vj = (jnp.asarray(a.astype(dtype)) for a in (row, w, v))
-
-      def inner(x, wj=wj):
-        y = fn(x, axis=-1)
-        return wj[0] * y if scalar_output else jnp.sum(wj * y)
-
-      value = fn(xj, axis=-1)
-      grad = jax.grad(inner)(xj)
-      hvp = jax.jvp(jax.grad(inner), (xj,), (vj,))[1]
-      with mp.workdps(DPS):
-        exact, scales = reference([mp.mpf(float(a)) for a in row], [mp.mpf(float(a)) for a in w], [mp.mpf(float(a)) for a in v])
-      for k, (c, ex, scale) in enumerate(zip((value, grad, hvp), exact, scales)):
-        c = np.atleast_1d(np.asarray(c, np.float64))
-        hi, lo = _split(ex)
-        finite = np.isfinite(hi)
-        scale = float(scale)
-        if scale == 0.0:
-          err = np.where(c[finite] == 0, 0.0, np.inf)
-        else:
-          err = np.abs((c[finite] - hi[finite]) - lo[finite]) / _ulp.ulp(np.array([scale]), dtype)
-        err = np.where(np.isnan(err), np.inf, err)
-        mismatch = ~finite & (c != hi)
-        if k > 0:
-          nonfinite += int((finite & ~np.isfinite(c)).sum())
-        e = float(np.max(err)) if err.size else 0.0
-        if mismatch.any():
-          e = np.inf
-        if e > errs[k]:
-          errs[k], worst[k] = e, float(row.size)
-      points += row.size
+      by_length.setdefault(row.size, []).append((row, w, v))
+    errs, worst, nonfinite, points = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], 0, 0
+    for length, group in by_length.items():
+      args = [jnp.asarray(np.stack([g[i] for g in group]).astype(dtype)) for i in range(3)]
+      computed = [np.asarray(c, np.float64).reshape(len(group), -1) for c in fns(*args)]
+      for r, (row, w, v) in enumerate(group):
+        exact, scales = _cached_row_reference(reference, row.tobytes(), w.tobytes(), v.tobytes())
+        for k in range(3):
+          c, (hi, lo) = computed[k][r], exact[k]
+          if k > 0:
+            nonfinite += int((np.isfinite(hi) & ~np.isfinite(c)).sum())
+          e = _normwise_error(c, hi, lo, scales[k], dtype)
+          if e > errs[k]:
+            errs[k], worst[k] = e, float(length)
+        points += length
     res.points = points
     res.max_ulp, res.worst_x, res.nonfinite = tuple(errs), tuple(worst), nonfinite
-    nan_row = jnp.asarray(np.array([0.0, np.nan, 1.0]).astype(dtype))
-    res.nan_propagates = bool(np.all(np.isnan(np.asarray(fn(nan_row, axis=-1), np.float64))))
+    nan_row = jnp.asarray(np.array([[0.0, np.nan, 1.0]]).astype(dtype))
+    ones = jnp.ones_like(nan_row)
+    nan_out = [np.asarray(c, np.float64) for c in fns(nan_row, ones, ones)]
+    res.nan_propagates = all(bool(np.all(np.isnan(o))) for o in nan_out)
     results.append(res)
   return Report(name=name, kind="normalizer", results=results)
 

@@ -31,8 +31,8 @@ def grid(dtype, *, kinks=(0.0,), per_sign: int = 1200, dense: int = 2001, dense_
   """
   dtype = np.dtype(dtype)
   fi = finfo(dtype)
-  lo, hi = np.log2(float(fi.tiny)), np.log2(float(fi.max))
-  mags = np.append(np.exp2(np.linspace(lo, np.floor(hi), per_sign - 1)), float(fi.max))
+  lo, hi = np.log2(float(fi.tiny)), float(fi.maxexp - 1)
+  mags = np.append(np.exp2(np.linspace(lo, hi, per_sign - 1)), float(fi.max))
   pts = [mags, -mags, np.linspace(-dense_width, dense_width, dense), [0.0, np.inf, -np.inf]]
   for k in kinks:
     kd = np.asarray(k, dtype)
