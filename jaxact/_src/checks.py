@@ -7,14 +7,15 @@ function, and follows the same dtype policy:
 
 * float16 and bfloat16 are computed in float32 and rounded once to the input dtype;
 * float32 and float64 are computed natively;
-* bool and integer inputs are promoted to the default float dtype, as ``jnp.tanh``
-  does (``jaxact.relu`` keeps integers, as ``jax.nn.relu`` does);
+* bool and integer inputs are promoted as ``jnp.tanh`` and ``jax.nn.softmax``
+  promote them (``jaxact.relu`` keeps integers, as ``jax.nn.relu`` does);
 * complex numbers, strings, lists, ``None`` and other non-arrays raise ``TypeError``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -65,18 +66,25 @@ def check_input(name: str, x: object) -> None:
 def as_input(x: object, *, keep_integers: bool = False) -> jax.Array:
   """Returns checked input ``x`` as a floating JAX array (integer if kept).
 
+  Bool and integer input is promoted as ``jnp.tanh`` and ``jax.nn.softmax`` promote
+  it: bool and integers of up to 32 bits to float32, 64-bit integers to float64
+  (with ``jax_enable_x64``), Python ints to the weakly typed default float.
+  (``jax.nn`` itself is not consistent here: ``jax.nn.sigmoid`` rejects integers
+  and ``jax.nn.elu`` returns the weakly typed default float.)
+
   Args:
     x: an argument that passed :func:`check_input`.
-    keep_integers: return integer input as it is and bool as int32, instead of
-      promoting it to float (``jax.nn.relu`` does this).
+    keep_integers: return integer input as it is and bool as the default integer
+      (weakly typed), instead of promoting it to float (as ``jax.nn.relu``).
   """
   x = jnp.asarray(x)
   if jnp.issubdtype(x.dtype, jnp.floating):
     return x
   if keep_integers:
-    return x.astype(jnp.int32) if x.dtype == np.dtype(bool) else x
-  # Multiplying by a Python float promotes as jnp.tanh does; weak ints stay weak.
-  return x * 1.0
+    return x * 1 if x.dtype == np.dtype(bool) else x
+  target = jax.eval_shape(jnp.tanh, x)
+  # A weakly typed int (a Python int) becomes the weakly typed default float.
+  return x * 1.0 if target.weak_type else x.astype(target.dtype)
 
 
 def compute_dtype(dtype: np.dtype) -> np.dtype:
@@ -87,6 +95,25 @@ def compute_dtype(dtype: np.dtype) -> np.dtype:
 def upcast(x: jax.Array) -> jax.Array:
   """Converts half-precision ``x`` to float32; other dtypes are returned as they are."""
   return x.astype(jnp.float32) if x.dtype in _HALF else x
+
+
+def in_compute_dtype(f: Callable[..., Any], x: jax.Array, *args: Any) -> Any:
+  """``f(upcast(x), *args)`` with every output rounded once to ``x.dtype``.
+
+  For float16/bfloat16 the computation is wrapped in ``jax.checkpoint``: the
+  backward pass keeps the half-precision input and recomputes the float32
+  intermediates, so a half-precision activation costs no more training memory
+  than one computed in half precision (a float32 residual would be twice the
+  bytes).
+  """
+
+  def run(x, *args):
+    out = f(upcast(x), *args)
+    return jax.tree.map(lambda y: y.astype(x.dtype) if y.dtype != x.dtype else y, out)
+
+  if x.dtype in _HALF:
+    run = jax.checkpoint(run)
+  return run(x, *args)
 
 
 def check_param(name: str, pname: str, value: object) -> None:

@@ -144,8 +144,7 @@ def activation(
         p = checks.as_param(p, ctype)
         checks.check_broadcast(fname, pname, x.shape, p.shape)
         ps.append(p)
-      y = kernel(checks.upcast(x), *ps)
-      return y.astype(x.dtype) if y.dtype != x.dtype else y
+      return checks.in_compute_dtype(kernel, x, *ps)
 
     @functools.wraps(forward)
     def public(*args, **kwargs):
@@ -225,8 +224,9 @@ def normalizer(
           value = checks.as_param(value, ctype)
           checks.check_broadcast(fname, key, x.shape, value.shape)
           kw[key] = value
-      out = forward(checks.upcast(x), **kw)
-      return jax.tree.map(lambda y: y.astype(x.dtype) if y.dtype != x.dtype else y, out)
+      static = {k: v for k, v in kw.items() if k in static_argnames or v is None}
+      arrays = {k: v for k, v in kw.items() if k not in static}
+      return checks.in_compute_dtype(lambda x, arrays: forward(x, **static, **arrays), x, arrays)
 
     impl = jax.jit(functools.wraps(forward)(inner), static_argnames=tuple(static_argnames))
 

@@ -36,7 +36,7 @@ def _masked(x: jax.Array, where: jax.Array | None) -> jax.Array:
 
 def _shift(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
   """x - max(x) along ``axis``, with the limits: all -inf rows stay -inf, +inf entries 0."""
-  m = jnp.max(x, axis, keepdims=True)
+  m = jnp.max(x, axis, keepdims=True, initial=-jnp.inf)
   m_safe = jnp.where(m == -jnp.inf, 0.0, m)
   return jnp.where(m == jnp.inf, jnp.where(x == jnp.inf, 0.0, -jnp.inf), x - m_safe)
 
@@ -97,7 +97,7 @@ def _log_softmax_jvp(axis, primals, tangents):
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _logsumexp(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
-  m = jnp.max(x, axis, keepdims=True)
+  m = jnp.max(x, axis, keepdims=True, initial=-jnp.inf)
   m_safe = jnp.where(jnp.isinf(m), 0.0, m)
   # m_safe + log(sum exp(x - m_safe)): the shift handles +-inf rows, see _shift.
   return jnp.where(m == jnp.inf, m, m_safe + _log_normalizer(_shift(x, axis), axis))
@@ -201,7 +201,7 @@ def log_softmax(
 def _logsumexp_b(x, b, axis):
   # With weights b (any sign): log|sum b exp(x)| and its sign, by autodiff with the
   # max held constant (it cancels exactly in the derivative).
-  m = jax.lax.stop_gradient(jnp.max(jnp.where(b != 0, x, -jnp.inf), axis, keepdims=True))
+  m = jax.lax.stop_gradient(jnp.max(jnp.where(b != 0, x, -jnp.inf), axis, keepdims=True, initial=-jnp.inf))
   m_safe = jnp.where(jnp.isfinite(m), m, 0.0)
   e = jnp.exp(jnp.where(b != 0, x - m_safe, -jnp.inf))
   s = jnp.sum(b * e, axis, keepdims=True)

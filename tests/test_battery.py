@@ -1,0 +1,125 @@
+"""The battery, applied to every registered activation: value, f', f'' against mpmath.
+
+Adding an activation to the library adds it here; an activation without a
+reference fails ``test_every_builtin_has_a_reference``.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxact
+import jaxact.testing as jt
+
+ELEMENTWISE = jaxact.names(kind="elementwise")
+NORMALIZERS = jaxact.names(kind="normalizer")
+SCALAR_OUTPUT = {"logsumexp"}
+
+
+def test_every_builtin_has_a_reference():
+  builtin = {n for n in jaxact.names() if jaxact.info(n).builtin}
+  missing = builtin - set(jt.ELEMENTWISE) - set(jt.NORMALIZERS)
+  assert not missing, f"registered without an mpmath reference: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_elementwise_battery(name):
+  report = jt.check_activation(jaxact.get(name), jt.ELEMENTWISE[name], name=name)
+  assert [r.dtype for r in report.results] == ["float32", "float64", "bfloat16", "float16"]
+  assert all(not r.skipped and r.points > 3000 for r in report.results), str(report)
+  assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("name", NORMALIZERS)
+def test_normalizer_battery(name):
+  report = jt.check_normalizer(
+    jaxact.get(name), jt.NORMALIZERS[name], name=name, scalar_output=name in SCALAR_OUTPUT
+  )
+  assert all(not r.skipped for r in report.results), str(report)
+  assert report.passed, str(report)
+
+
+# The harness must be able to fail: functions with known defects fail it.
+
+
+def _naive_sigmoid(x):
+  # sigma(x) = 1 / (1 + exp(-x)); autodiff gives sigma' = sigma(1 - sigma), which
+  # underflows to 0 from x ~ 16.6 in float32.
+  return 1.0 / (1.0 + jnp.exp(-x))
+
+
+def test_battery_catches_an_underflowing_derivative():
+  report = jt.check_activation(_naive_sigmoid, jt.ELEMENTWISE["sigmoid"], dtypes=("float32",))
+  assert not report.passed
+  (r,) = report.results
+  assert r.max_ulp[1] > 1e6  # the tail derivative is 0 instead of ~1e-9: 100 % wrong
+  assert "float32 d1" in "\n".join(report.failures())
+  with pytest.raises(AssertionError, match="FAIL"):
+    jt.assert_activation(_naive_sigmoid, jt.ELEMENTWISE["sigmoid"], dtypes=("float32",))
+
+
+def test_battery_catches_nonfinite_derivatives():
+  # d/dx sqrt(x^2) at 0 is NaN under autodiff; the reference says |x|' = sign.
+  ref = jt.Reference(
+    f=lambda x: abs(x),
+    d1=lambda x: (x > 0) - (x < 0) + 0 * x,
+    d2=lambda x: 0 * x,
+  )
+  report = jt.check_activation(lambda x: jnp.sqrt(x * x), ref, dtypes=("float32",))
+  assert not report.passed
+  assert report.results[0].nonfinite > 0
+
+
+def test_battery_catches_a_lost_nan():
+  ref = jt.ELEMENTWISE["relu"]
+  report = jt.check_activation(jax.nn.relu, ref, dtypes=("float32",))
+  assert not report.results[0].nan_propagates  # jax.nn.relu'(NaN) = 0
+  assert not report.passed
+
+
+def test_normalizer_battery_catches_rounded_away_terms():
+  def naive_log_softmax(x, axis=-1):
+    return x - jnp.log(jnp.sum(jnp.exp(x), axis, keepdims=True))
+
+  report = jt.check_normalizer(naive_log_softmax, jt.NORMALIZERS["log_softmax"], dtypes=("float32",))
+  assert not report.passed
+
+
+def test_report_formats():
+  report = jt.check_activation(jaxact.relu, jt.ELEMENTWISE["relu"], dtypes=("float32", "float16"))
+  text = str(report)
+  assert text.startswith("relu (elementwise): PASS")
+  assert "float16" in text
+  d = report.as_dict()
+  assert d["passed"] is True and d["results"][0]["dtype"] == "float32"
+  assert d["results"][0]["points"] == report.results[0].points
+
+
+def test_float64_skipped_without_x64():
+  with jax.enable_x64(False):
+    report = jt.check_activation(jaxact.relu, jt.ELEMENTWISE["relu"], dtypes=("float64",))
+  assert report.results[0].skipped and report.passed
+
+
+def test_grid_covers_the_whole_range():
+  for name, dtype in jt._ulp.DTYPES.items():
+    x = jt.grid(dtype)
+    fi = jt._ulp.finfo(dtype)
+    finite = x[np.isfinite(x)]
+    assert finite.max() == float(fi.max) and finite.min() == -float(fi.max), name
+    assert np.min(np.abs(finite[finite != 0])) <= float(fi.tiny), name
+    assert np.isinf(x).sum() == 2 and 0.0 in x
+    np.testing.assert_array_equal(x, x.astype(dtype).astype(np.float64))
+
+
+def test_ulp_error_is_measured_at_the_exact_value():
+  one = np.array([1.0])
+  # One float32 ULP at 1 is 2^-23.
+  err = jt.ulp_error(np.array([1.0 + 2.0**-23]), one, np.zeros(1), np.float32)
+  np.testing.assert_allclose(err, [1.0])
+  # The lo part counts: exact = 1 + 2^-25 exactly.
+  err = jt.ulp_error(one, one, np.array([2.0**-25]), np.float32)
+  np.testing.assert_allclose(err, [0.25])
+  assert jt.ulp_error(np.array([np.nan]), one, np.zeros(1), np.float32)[0] == np.inf
+  assert jt.ulp_error(np.array([np.inf]), np.array([np.inf]), np.zeros(1), np.float32)[0] == 0

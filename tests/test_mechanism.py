@@ -1,0 +1,125 @@
+"""The public mechanism: a user activation gets validation, dtype policy, rules and a registry entry."""
+
+import jax
+import jax.numpy as jnp
+import mpmath as mp
+import numpy as np
+import pytest
+
+import jaxact
+import jaxact.testing as jt
+
+
+def _softplus_prime(x, beta):
+  return jaxact.sigmoid(beta * x)
+
+
+# A smooth rectifier defined exactly as the built-in activations are.
+@jaxact.activation(
+  derivative=lambda x, beta: _sp_prime(x, beta),
+  param_derivatives={"beta": lambda x, beta: _sp_dbeta(x, beta)},
+  name="test_softplus",
+  formula="log1p(exp(beta x)) / beta",
+  monotonic=True,
+  smoothness="C^inf",
+)
+def my_softplus(x, beta=1.0):
+  """Softplus with a temperature (a test activation)."""
+  z = beta * x
+  return (jnp.maximum(z, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(z)))) / beta
+
+
+_sp_prime = jaxact.stable_kernel(
+  lambda x, beta: jax.nn.sigmoid(beta * x),
+  derivative=lambda x, beta: beta * jax.nn.sigmoid(beta * x) * jax.nn.sigmoid(-beta * x),
+)
+
+
+def _sp_dbeta(x, beta):
+  z = beta * x
+  return (z * jax.nn.sigmoid(z) - (jnp.maximum(z, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(z))))) / beta**2
+
+
+def test_user_activation_is_registered_with_metadata():
+  assert jaxact.get("test_softplus") is my_softplus
+  info = jaxact.info("test_softplus")
+  assert info.formula.startswith("log1p") and info.params == {"beta": 1.0}
+  assert not info.builtin and info.kind == "elementwise"
+  assert info.as_dict()["name"] == "test_softplus"
+  assert my_softplus.__doc__.startswith("Softplus with a temperature")
+
+
+def test_user_activation_gets_validation_and_dtype_policy():
+  with pytest.raises(TypeError, match=r"^jaxact\.test_softplus: "):
+    my_softplus("x")
+  with pytest.raises(ValueError, match=r"^jaxact\.test_softplus: beta of shape \(5,\)"):
+    my_softplus(jnp.ones(3), jnp.ones(5))
+  for dtype in (jnp.float16, jnp.bfloat16, jnp.float32):
+    y = my_softplus(jnp.ones(3, dtype))
+    assert y.dtype == dtype
+  assert my_softplus(jnp.ones(3, jnp.int32)).dtype == jnp.float32
+
+
+def test_user_activation_rules_and_param_gradient():
+  x = jnp.linspace(-3.0, 3.0, 7)
+  g = jax.vmap(jax.grad(my_softplus))(x)
+  np.testing.assert_allclose(g, 1 / (1 + np.exp(-np.asarray(x))), rtol=1e-15)
+  gb = jax.grad(lambda b: jnp.sum(my_softplus(x, b)))(2.0)
+  exact = sum(
+    float(mp.diff(lambda b: mp.log1p(mp.exp(b * mp.mpf(float(xi)))) / b, 2)) for xi in np.asarray(x)
+  )
+  assert abs(float(gb) - exact) < 1e-13
+
+
+def test_user_activation_passes_the_public_battery():
+  ref = jt.Reference(
+    f=lambda x, beta: mp.log1p(mp.exp(beta * x)) / beta,
+    d1=lambda x, beta: 1 / (1 + mp.exp(-beta * x)),
+    d2=lambda x, beta: beta * mp.exp(-abs(beta * x)) / (1 + mp.exp(-abs(beta * x))) ** 2,
+  )
+  report = jt.check_activation(my_softplus, ref, dtypes=("float32", "bfloat16"))
+  assert report.results[0].points > 3000
+  assert report.passed, str(report)
+
+
+def test_undifferentiable_parameter_says_so():
+  @jaxact.activation(derivative=lambda x, k: k * jnp.ones_like(x), register=False)
+  def scaled(x, k=2.0):
+    return k * x
+
+  assert jax.grad(scaled)(1.0) == 2.0
+  with pytest.raises(TypeError, match=r"jaxact\.scaled: no derivative with respect to 'k'"):
+    jax.grad(lambda k: scaled(1.0, k))(2.0)
+  assert "scaled" not in jaxact.names()
+
+
+def test_builtin_names_are_protected():
+  with pytest.raises(ValueError, match="already the name of a built-in activation"):
+
+    @jaxact.activation(derivative=lambda x: x, name="relu")
+    def relu(x):
+      return x
+
+
+def test_redefining_a_user_activation_replaces_it():
+  for scale in (2.0, 3.0):
+
+    @jaxact.activation(derivative=lambda x, s=scale: s * jnp.ones_like(x), name="test_scale")
+    def f(x, s=scale):
+      return s * x
+
+  assert jaxact.get("test_scale")(1.0) == 3.0
+
+
+def test_registry_lists_and_aliases():
+  names = jaxact.names()
+  assert {"sigmoid", "tanh", "relu", "leaky_relu", "elu", "prelu"} <= set(names)
+  assert {"softmax", "log_softmax", "logsumexp"} == set(jaxact.names(kind="normalizer"))
+  assert jaxact.get("logistic") is jaxact.sigmoid
+  assert "logistic" in jaxact.names(include_aliases=True)
+  assert jaxact.get(jax.nn.relu) is jax.nn.relu  # a callable passes through
+  assert jaxact.info(jaxact.elu).name == "elu"
+  for name in names:
+    info = jaxact.info(name)
+    if info.builtin:
+      assert info.formula and info.conventions and info.smoothness, name

@@ -1,0 +1,83 @@
+"""What is special about the normalizers: axes, masks, b/return_sign, keepdims, residuals."""
+
+import jax
+import jax.numpy as jnp
+import mpmath as mp
+import numpy as np
+import pytest
+
+import jaxact
+
+mp.mp.dps = 50
+
+
+def _mp_lse(row):
+  return mp.log(mp.fsum(mp.exp(mp.mpf(float(v))) for v in row))
+
+
+def test_axis_tuple_and_none():
+  x = jnp.asarray(np.random.default_rng(0).standard_normal((2, 3, 4)))
+  s = jaxact.softmax(x, axis=(0, 2))
+  np.testing.assert_allclose(jnp.sum(s, axis=(0, 2)), np.ones(3), rtol=1e-15)
+  s = jaxact.softmax(x, axis=None)
+  assert abs(float(jnp.sum(s)) - 1) < 1e-15
+  lse = jaxact.logsumexp(x, axis=(1, 2), keepdims=True)
+  assert lse.shape == (2, 1, 1)
+  for i in range(2):
+    assert abs(float(lse[i, 0, 0]) - float(_mp_lse(np.asarray(x[i]).ravel()))) < 1e-15 * 4
+
+
+def test_logsumexp_b_and_return_sign():
+  x = jnp.array([1.0, 2.0, 0.5])
+  b = jnp.array([1.0, -2.0, 0.5])
+  value, sign = jaxact.logsumexp(x, b=b, return_sign=True)
+  exact = mp.fsum(mp.mpf(float(bi)) * mp.exp(mp.mpf(float(xi))) for xi, bi in zip(x, b))
+  assert float(sign) == -1.0
+  assert abs(float(value) - float(mp.log(abs(exact)))) < 4e-16 * 2
+  gx, gb = jax.grad(lambda x, b: jaxact.logsumexp(x, b=b), argnums=(0, 1))(x, b)
+  w = [float(mp.mpf(float(bi)) * mp.exp(mp.mpf(float(xi))) / exact) for xi, bi in zip(x, b)]
+  np.testing.assert_allclose(gx, w, rtol=1e-14)
+  np.testing.assert_allclose(gb, [float(mp.exp(mp.mpf(float(xi))) / exact) for xi in x], rtol=1e-14)
+
+
+def test_logsumexp_sign_without_b():
+  value, sign = jaxact.logsumexp(jnp.array([[0.0, 1.0], [-np.inf, -np.inf]]), axis=1, return_sign=True)
+  np.testing.assert_array_equal(sign, [1.0, 0.0])
+  assert value[1] == -np.inf
+
+
+def test_logsumexp_b_with_where():
+  x = jnp.array([1.0, 100.0, 0.5])
+  where = jnp.array([True, False, True])
+  np.testing.assert_allclose(
+    jaxact.logsumexp(x, b=2.0 * jnp.ones(3), where=where),
+    float(mp.log(2 * (mp.e + mp.exp(0.5)))),
+    rtol=1e-15,
+  )
+
+
+def test_where_broadcasts():
+  x = jnp.asarray(np.arange(6.0).reshape(2, 3))
+  where = jnp.array([True, False, True])
+  s = jaxact.softmax(x, where=where)
+  np.testing.assert_array_equal(s[:, 1], [0.0, 0.0])
+  np.testing.assert_allclose(jnp.sum(s, -1), [1.0, 1.0], rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float16, jnp.bfloat16])
+@pytest.mark.parametrize("name", jaxact.names())
+def test_a_single_residual_of_the_input_dtype(name, dtype):
+  # The backward pass keeps one array of the input's shape and dtype: the output
+  # for softmax, the input for half precision (recomputed in float32 backward).
+  x = jnp.ones((8, 16), dtype)
+  fn = jaxact.get(name)
+  f = (lambda x: fn(x, 0.25)) if name == "prelu" else fn
+  _, vjp = jax.vjp(f, x)
+  residuals = [(r.shape, r.dtype) for r in jax.tree_util.tree_leaves(vjp) if r.size > 1]
+  assert residuals == [((8, 16), np.dtype(dtype))], residuals
+
+
+def test_ties_and_one_element_rows():
+  np.testing.assert_array_equal(jaxact.softmax(jnp.array([2.0, 2.0, 2.0, 2.0])), [0.25] * 4)
+  np.testing.assert_array_equal(jaxact.softmax(jnp.array([[3.0], [-1e30]]), axis=-1), [[1.0], [1.0]])
+  np.testing.assert_array_equal(jax.grad(lambda x: jaxact.softmax(x)[0])(jnp.array([3.0])), [0.0])

@@ -1,0 +1,54 @@
+"""The closed-form mpmath references are themselves right: checked against mpmath.diff."""
+
+import mpmath as mp
+import pytest
+
+import jaxact.testing as jt
+
+POINTS = ["-30.5", "-3.25", "-0.7", "-1e-6", "1e-6", "0.4", "2.5", "17.25"]
+
+
+@pytest.mark.parametrize("name", sorted(jt.ELEMENTWISE))
+def test_derivatives_of_the_reference(name):
+  ref = jt.ELEMENTWISE[name]
+  params = {k: mp.mpf(v) for k, v in ref.params.items()}
+  if not params and name in ("leaky_relu",):
+    params = {"negative_slope": mp.mpf("0.01")}
+  if not params and name == "elu":
+    params = {"alpha": mp.mpf(1)}
+  with mp.workdps(60):
+    for p in POINTS:
+      x = mp.mpf(p)
+      f = lambda t: ref.f(t, **params)
+      d1 = lambda t: ref.d1(t, **params)
+      scale = max(abs(ref.d1(x, **params)), mp.mpf(10) ** -40)
+      assert abs(mp.diff(f, x) - ref.d1(x, **params)) <= mp.mpf(10) ** -30 * scale, (name, p)
+      scale = max(abs(ref.d2(x, **params)), mp.mpf(10) ** -40)
+      assert abs(mp.diff(d1, x) - ref.d2(x, **params)) <= mp.mpf(10) ** -30 * scale, (name, p)
+
+
+def _num_grad(f, x, i):
+  return mp.diff(lambda t: f(x[:i] + [t] + x[i + 1 :]), x[i])
+
+
+@pytest.mark.parametrize("name", sorted(jt.NORMALIZERS))
+def test_normalizer_references(name):
+  ref = jt.NORMALIZERS[name]
+  with mp.workdps(60):
+    x = [mp.mpf(v) for v in ("0.3", "-1.2", "2.5", "0.0")]
+    w = [mp.mpf(v) for v in ("0.7", "-0.4", "1.1", "0.25")]
+    v = [mp.mpf(v) for v in ("-0.2", "0.9", "0.5", "-1.3")]
+    (value, grad, hvp), _ = ref(x, w, v)
+
+    def inner(x):
+      y = ref(x, w, v)[0][0]
+      return w[0] * y[0] if len(y) == 1 else mp.fsum(wi * yi for wi, yi in zip(w, y))
+
+    for i in range(4):
+      assert abs(_num_grad(inner, x, i) - grad[i]) < mp.mpf(10) ** -30
+
+    def grad_along_v(t):
+      return ref([xi + t * vi for xi, vi in zip(x, v)], w, v)[0][1]
+
+    for i in range(4):
+      assert abs(mp.diff(lambda t: grad_along_v(t)[i], 0) - hvp[i]) < mp.mpf(10) ** -30

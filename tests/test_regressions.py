@@ -1,0 +1,179 @@
+"""One test per measured defect of jax.nn that jaxact must not have (issue reproducers).
+
+Exact values come from mpmath at 50 digits, computed in the test.
+"""
+
+import jax
+import jax.numpy as jnp
+import mpmath as mp
+import numpy as np
+import pytest
+
+import jaxact
+
+mp.mp.dps = 50
+
+
+def _rel(computed, exact):
+  computed = float(computed)
+  exact = float(exact)
+  return abs(computed - exact) / abs(exact)
+
+
+def _sig(x):
+  return 1 / (1 + mp.exp(-x))
+
+
+def test_sigmoid_grad_in_the_tail():
+  # jax.nn: 0 from x = 16.6 in float32.
+  for x in (16.6, 20.0, 50.0, 87.0):
+    xm = mp.mpf(float(np.float32(x)))  # the float32 input, exactly
+    exact = _sig(xm) * _sig(-xm)
+    g = jax.grad(jaxact.sigmoid)(jnp.float32(x))
+    assert g.dtype == jnp.float32
+    assert _rel(g, exact) < 4e-7, x
+  assert _rel(jax.grad(jaxact.sigmoid)(jnp.float32(20.0)), mp.mpf("2.0611536181902e-9")) < 1e-6
+
+
+def test_tanh_grad_in_the_tail():
+  # jax.grad(jnp.tanh)(8.5) = 0 in float32.
+  g = jax.grad(jaxact.tanh)(jnp.float32(8.5))
+  assert _rel(g, mp.sech(8.5) ** 2) < 4e-7
+  assert abs(float(g) - 1.656e-7) < 1e-10
+
+
+def test_elu_grad_in_the_tail():
+  g = jax.grad(jaxact.elu)(jnp.float32(-20.0))
+  assert _rel(g, mp.exp(-20)) < 4e-7
+
+
+def test_sigmoid_second_derivative_near_zero():
+  # sigma''(x) = -sigma'(x) tanh(x/2) ~ -x/8: jax.nn gives 0 at 1e-9.
+  x = mp.mpf(float(np.float32(1e-9)))
+  exact = -_sig(x) * _sig(-x) * mp.tanh(x / 2)
+  g2 = jax.grad(jax.grad(jaxact.sigmoid))(jnp.float32(1e-9))
+  assert _rel(g2, exact) < 1e-6
+  assert abs(float(g2) + 1.25e-10) < 1e-15
+
+
+@pytest.mark.parametrize("fn", [jaxact.logsumexp, lambda x: jaxact.log_softmax(x)[0]])
+def test_small_terms_are_not_rounded_away(fn):
+  x = jnp.array([0.0, -20.0], jnp.float32)
+  exact = mp.log1p(mp.exp(-20))
+  out = fn(x)
+  assert _rel(abs(out), exact) < 4e-7
+
+
+def test_logsumexp_grad_of_an_all_minus_inf_row_is_zero():
+  # JAX issue 6811: NaN.
+  x = jnp.full((4,), -jnp.inf, jnp.float32)
+  assert jaxact.logsumexp(x) == -jnp.inf
+  g = jax.grad(jaxact.logsumexp)(x)
+  np.testing.assert_array_equal(g, np.zeros(4, np.float32))
+  h = jax.hessian(jaxact.logsumexp)(x)
+  np.testing.assert_array_equal(h, np.zeros((4, 4), np.float32))
+
+
+def test_float16_log_softmax_over_65536_entries():
+  # JAX issue 40409: NaN gradients (the float16 sum overflows).
+  x = jnp.asarray(np.random.default_rng(0).standard_normal(65536), jnp.float16)
+  y, vjp = jax.vjp(jaxact.log_softmax, x)
+  (g,) = vjp(jnp.ones_like(y))
+  assert y.dtype == g.dtype == jnp.float16
+  assert np.all(np.isfinite(np.asarray(y, np.float32)))
+  assert np.all(np.isfinite(np.asarray(g, np.float32)))
+  # Exact: g_i = 1 - n softmax_i, with softmax_i ~ exp(x_i)/sum.
+  xs = np.asarray(x, np.float64)
+  s = np.exp(xs - xs.max())
+  s /= s.sum()
+  np.testing.assert_allclose(np.asarray(g, np.float64), 1 - xs.size * s, atol=2e-3, rtol=2e-3)
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, 1e4, -1e4, np.nan])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
+def test_masked_entries_get_exactly_zero_gradient(name, value):
+  # JAX issue 19490.
+  fn = jaxact.get(name)
+  x = jnp.array([0.5, value, -1.0, 2.0], jnp.float32)
+  where = jnp.array([True, False, True, True])
+  w = jnp.array([0.3, -1.2, 0.7, 1.1], jnp.float32)
+  loss = lambda x: jnp.sum(w * fn(x, where=where)) if name != "logsumexp" else fn(x, where=where)
+  g = jax.grad(loss)(x)
+  assert g[1] == 0.0
+  assert np.all(np.isfinite(g)), g
+  # The unmasked entries see exactly the row without the masked entry.
+  ref = jax.grad(lambda x: loss(x.at[1].set(0.0)))(x.at[1].set(0.0))
+  # (with entry 1 masked its value does not matter)
+  np.testing.assert_array_equal(g, ref)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float16, jnp.bfloat16, jnp.float64])
+def test_fully_masked_row(dtype):
+  x = jnp.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype)
+  where = jnp.array([[True, True, False], [False, False, False]])
+  s = jaxact.softmax(x, where=where)
+  ls = jaxact.log_softmax(x, where=where)
+  lse = jaxact.logsumexp(x, axis=-1, where=where)
+  np.testing.assert_array_equal(s[1], np.zeros(3))
+  assert s.dtype == ls.dtype == lse.dtype == dtype
+  assert np.all(np.asarray(ls[1], np.float64) == -np.inf)
+  assert float(lse[1]) == -np.inf
+  assert float(s[0, 2]) == 0.0 and float(ls[0, 2]) == -np.inf
+  for fn in (
+    lambda x: jnp.sum(jaxact.softmax(x, where=where)[1] * 3.0),
+    lambda x: jnp.sum(jnp.where(where, jaxact.log_softmax(x, where=where), 0.0)),
+    lambda x: jnp.sum(jnp.where(jnp.isfinite(lse), jaxact.logsumexp(x, axis=-1, where=where), 0.0)),
+  ):
+    g = np.asarray(jax.grad(fn)(x), np.float64)
+    assert np.all(np.isfinite(g))
+    np.testing.assert_array_equal(g[1], np.zeros(3))
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu", "sigmoid", "tanh"])
+def test_nan_in_nan_out(name):
+  fn = jaxact.get(name)
+  x = jnp.float32(np.nan)
+  assert np.isnan(fn(x))
+  assert np.isnan(jax.grad(fn)(x))  # jax.nn.relu: 0
+  assert np.isnan(jax.grad(jax.grad(fn))(x))
+
+
+def test_prelu_nan_and_alpha_gradient():
+  g = jax.grad(jaxact.prelu, argnums=(0, 1))(jnp.float32(np.nan), jnp.float32(0.25))
+  assert np.isnan(g[0])
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_nan_makes_the_row_nan(name):
+  x = jnp.array([[0.0, np.nan, 1.0], [0.0, 1.0, 2.0]], jnp.float32)
+  y = jaxact.get(name)(x)
+  assert np.all(np.isnan(y[0])) and np.all(np.isfinite(y[1]))
+
+
+@pytest.mark.parametrize(
+  ("name", "x", "value", "d1"),
+  [
+    ("sigmoid", -np.inf, 0.0, 0.0),
+    ("sigmoid", np.inf, 1.0, 0.0),
+    ("tanh", -np.inf, -1.0, 0.0),
+    ("tanh", np.inf, 1.0, 0.0),
+    ("elu", -np.inf, -1.0, 0.0),
+    ("elu", np.inf, np.inf, 1.0),
+    ("relu", np.inf, np.inf, 1.0),
+    ("relu", -np.inf, 0.0, 0.0),
+    ("leaky_relu", -np.inf, -np.inf, 0.01),
+  ],
+)
+def test_limits_at_infinity(name, x, value, d1):
+  fn = jaxact.get(name)
+  for dtype in (jnp.float32, jnp.float64, jnp.float16, jnp.bfloat16):
+    xv = jnp.asarray(x, dtype)
+    assert float(fn(xv)) == value
+    assert float(jax.grad(fn)(xv)) == pytest.approx(d1, rel=1e-2)
+    assert float(jax.grad(jax.grad(fn))(xv)) == 0.0
+
+
+def test_softmax_limits_at_plus_inf():
+  x = jnp.array([np.inf, 0.0, np.inf], jnp.float32)
+  np.testing.assert_array_equal(jaxact.softmax(x), [0.5, 0.0, 0.5])
+  assert jaxact.logsumexp(x) == np.inf

@@ -1,0 +1,121 @@
+"""Composition with JAX transformations, shapes and dtypes, for every registered activation."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from absl.testing import parameterized
+from jax.test_util import check_grads
+
+import jaxact
+import jaxact.testing as jt
+
+ELEMENTWISE = jaxact.names(kind="elementwise")
+NORMALIZERS = jaxact.names(kind="normalizer")
+# Hyperparameters without defaults (prelu's alpha).
+REQUIRED = {"prelu": {"alpha": 0.25}}
+SHAPES = [(), (0,), (3,), (2, 3, 4)]
+DTYPES = [jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64]
+# Representative points away from kinks (check_grads uses finite differences).
+POINTS = np.array([-3.1, -0.7, 0.3, 1.3, 4.2])
+
+
+def _call(name, x, **kw):
+  return jaxact.get(name)(x, **REQUIRED.get(name, {}), **kw)
+
+
+class ShapeAndTypeTest(chex.TestCase):
+  @chex.variants(with_jit=True, without_jit=True)
+  @parameterized.product(name=ELEMENTWISE + NORMALIZERS, shape=SHAPES, dtype=DTYPES)
+  def test_shape_and_dtype(self, name, shape, dtype):
+    x = jnp.asarray(np.linspace(-2.0, 2.0, int(np.prod(shape))).reshape(shape), dtype)
+    kw = {"axis": -1} if name in NORMALIZERS and name != "logsumexp" else {}
+    if name in NORMALIZERS and shape == ():
+      kw = {"axis": None}
+    y = self.variant(lambda x: _call(name, x, **kw))(x)
+    expected = () if name == "logsumexp" else shape
+    chex.assert_shape(y, expected)
+    chex.assert_type(y, dtype)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  @parameterized.parameters(*ELEMENTWISE)
+  def test_jit_equals_eager_and_grad_is_finite(self, name):
+    x = jnp.asarray(POINTS, jnp.float32)
+    f = self.variant(lambda x: _call(name, x))
+    np.testing.assert_array_equal(f(x), _call(name, x))
+    g = self.variant(jax.vmap(jax.grad(lambda x: _call(name, x))))(x)
+    chex.assert_tree_all_finite(g)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16", "float16"])
+def test_transforms_compose(name, dtype):
+  # jit == eager, vmap == batched call, jit(vmap(grad)) == grad per element, jvp == vjp.
+  jt.check_transforms(jaxact.get(name), dtype, params=REQUIRED.get(name))
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_check_grads_order_2(name):
+  f = lambda x: _call(name, x)
+  for x in POINTS:
+    x = jnp.float64(x)
+    check_grads(f, (x,), order=2, modes=("fwd", "rev"))
+    # check_grads lets NaN through: assert finiteness of every derivative.
+    chex.assert_tree_all_finite((jax.grad(f)(x), jax.grad(jax.grad(f))(x), jax.hessian(f)(x)))
+
+
+@pytest.mark.parametrize("name", NORMALIZERS)
+def test_normalizer_check_grads_order_2(name):
+  x = jnp.asarray([[0.3, -1.2, 2.0, 0.0], [5.0, -3.0, 1.0, 1.0]], jnp.float64)
+  f = lambda x: jaxact.get(name)(x, axis=-1)
+  check_grads(f, (x,), order=2, modes=("fwd", "rev"))
+  chex.assert_tree_all_finite((jax.jacfwd(f)(x), jax.jacrev(f)(x), jax.hessian(f)(x)))
+  np.testing.assert_allclose(jax.jacfwd(f)(x), jax.jacrev(f)(x), rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE + NORMALIZERS)
+def test_checkpoint_and_vmap(name):
+  x = jnp.asarray(np.linspace(-3, 3, 12).reshape(3, 4), jnp.float32)
+  f = lambda x: jnp.sum(_call(name, x) ** 2)
+  g = jax.grad(f)(x)
+  g_remat = jax.jit(jax.grad(jax.checkpoint(f)))(x)
+  np.testing.assert_allclose(g_remat, g, rtol=1e-6)
+  rows = jax.vmap(lambda r: _call(name, r))(x)
+  np.testing.assert_allclose(rows, jnp.stack([_call(name, r) for r in x]), rtol=1e-6)
+
+
+def test_prelu_is_differentiable_in_alpha_per_channel():
+  x = jnp.asarray(np.linspace(-2, 2, 12).reshape(4, 3), jnp.float64)
+  alpha = jnp.array([0.1, 0.2, 0.3])
+  ga = jax.grad(lambda a: jnp.sum(jaxact.prelu(x, a)))(alpha)
+  np.testing.assert_allclose(ga, np.sum(np.where(x < 0, x, 0.0), axis=0), rtol=1e-15)
+  check_grads(lambda a: jaxact.prelu(x, a), (alpha,), order=2)
+  check_grads(lambda x: jaxact.prelu(x, alpha), (x + 0.05,), order=2)
+  # Same as leaky_relu with the same slope.
+  np.testing.assert_array_equal(jaxact.prelu(x, 0.01), jaxact.leaky_relu(x))
+
+
+def test_hyperparameters_are_traced():
+  # A new hyperparameter value does not recompile, and may be a tracer.
+  x = jnp.linspace(-2, 2, 5)
+  f = jax.jit(lambda a: jaxact.elu(x, a))
+  np.testing.assert_allclose(f(2.0), 2.0 * np.where(x > 0, x / 2.0, np.expm1(x)))
+  ga = jax.grad(lambda a: jnp.sum(jaxact.elu(x, a)))(1.5)
+  np.testing.assert_allclose(ga, np.sum(np.where(x > 0, 0.0, np.expm1(x))), rtol=1e-14)
+  gs = jax.grad(lambda s: jnp.sum(jaxact.leaky_relu(x, s)))(0.2)
+  np.testing.assert_allclose(gs, np.sum(np.where(x < 0, x, 0.0)), rtol=1e-14)
+
+
+def test_sharded_input():
+  # Sharded over every device the backend has (one on a plain CPU host): the
+  # result is the same values, sharded the same way.
+  devices = np.array(jax.devices())
+  mesh = jax.sharding.Mesh(devices, ("d",))
+  spec = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("d"))
+  x = jax.device_put(jnp.linspace(-5, 5, 8 * len(devices), dtype=jnp.float32), spec)
+  for name in ELEMENTWISE:
+    y = jax.jit(lambda x, name=name: _call(name, x))(x)
+    np.testing.assert_array_equal(y, _call(name, np.asarray(x)))
+    g = jax.jit(jax.grad(lambda x, name=name: jnp.sum(_call(name, x))))(x)
+    assert np.all(np.isfinite(g))
