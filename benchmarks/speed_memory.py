@@ -1,0 +1,201 @@
+"""Speed and training-step memory of jaxact against jax.nn, side by side in one process.
+
+For every activation that jaxact shares with jax.nn:
+
+* time of ``jit(f)`` (forward) and of ``jit(grad(sum(f)))`` (forward and backward)
+  on 2^22 float32 elements (normalizers: 4096 rows of 1024), median of interleaved
+  repeats, and the ratio jaxact / jax.nn;
+* temporary memory of one training step of a 16-layer MLP (width 512, batch 256,
+  the activation after every layer), from XLA's ``memory_analysis()``.
+
+Prints a Markdown table and writes it, with the machine it ran on, to
+``docs/benchmarks.md`` (``--out``). Absolute times depend on the machine; the
+ratios are what the table is for.
+
+Usage: python benchmarks/speed_memory.py [--only NAMES] [--repeats N] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import jaxact
+
+# name -> (jaxact function, jax.nn function, keyword arguments, kind)
+PAIRS = {
+  "sigmoid": (jaxact.sigmoid, jax.nn.sigmoid, {}, "elementwise"),
+  "tanh": (jaxact.tanh, jax.nn.tanh, {}, "elementwise"),
+  "relu": (jaxact.relu, jax.nn.relu, {}, "elementwise"),
+  "leaky_relu": (jaxact.leaky_relu, jax.nn.leaky_relu, {}, "elementwise"),
+  "elu": (jaxact.elu, jax.nn.elu, {}, "elementwise"),
+  "softmax": (jaxact.softmax, jax.nn.softmax, {"axis": -1}, "normalizer"),
+  "log_softmax": (jaxact.log_softmax, jax.nn.log_softmax, {"axis": -1}, "normalizer"),
+  "logsumexp": (jaxact.logsumexp, jax.nn.logsumexp, {"axis": -1}, "normalizer"),
+}
+
+
+def _input(kind: str, log2_size: int) -> jax.Array:
+  rng = np.random.default_rng(0)
+  shape = (2 ** (log2_size - 10), 1024) if kind == "normalizer" else (2**log2_size,)
+  return jnp.asarray(rng.standard_normal(shape) * 4.0, jnp.float32)
+
+
+def _timed(f, x) -> float:
+  t0 = time.perf_counter()
+  jax.block_until_ready(f(x))
+  return time.perf_counter() - t0
+
+
+def time_pair(ours, theirs, x, repeats: int) -> tuple[float, float]:
+  """Median seconds of ours and theirs, calls interleaved so both see the same machine."""
+  for f in (ours, theirs):  # compile and warm up
+    jax.block_until_ready(f(x))
+    jax.block_until_ready(f(x))
+  a, b = [], []
+  for i in range(repeats):
+    if i % 2:
+      a.append(_timed(ours, x))
+      b.append(_timed(theirs, x))
+    else:
+      b.append(_timed(theirs, x))
+      a.append(_timed(ours, x))
+  return statistics.median(a), statistics.median(b)
+
+
+def mlp_step_memory(act, depth: int = 16, width: int = 512, batch: int = 256) -> int:
+  """Temporary bytes of one jitted SGD step of an MLP with ``act`` after every layer."""
+  keys = jax.random.split(jax.random.key(0), depth)
+  params = [
+    (jax.random.normal(k, (width, width), jnp.float32) / math.sqrt(width), jnp.zeros(width, jnp.float32))
+    for k in keys
+  ]
+  x = jnp.ones((batch, width), jnp.float32)
+
+  def loss(params, x):
+    for w, b in params:
+      x = act(x @ w + b)
+    return jnp.mean(x**2)
+
+  def step(params, x):
+    g = jax.grad(loss)(params, x)
+    return jax.tree.map(lambda p, g: p - 0.01 * g, params, g)
+
+  compiled = jax.jit(step).lower(params, x).compile()
+  return int(compiled.memory_analysis().temp_size_in_bytes)
+
+
+def _machine() -> str:
+  cpu = platform.processor() or platform.machine()
+  try:
+    with open("/proc/cpuinfo") as f:
+      for line in f:
+        if line.startswith("model name"):
+          cpu = line.split(":", 1)[1].strip()
+          break
+  except OSError:
+    pass
+  devices = ", ".join(d.device_kind for d in jax.devices())
+  return (
+    f"jax {jax.__version__}, backend {jax.default_backend()} ({devices}); CPU {cpu}, "
+    f"{os.cpu_count()} cores; Python {platform.python_version()}"
+  )
+
+
+def run(names, repeats: int, log2_size: int, progress=sys.stderr):
+  rows = []
+  for name in names:
+    ours, theirs, kw, kind = PAIRS[name]
+    x = _input(kind, log2_size)
+    f_ours = jax.jit(lambda x, f=ours, kw=kw: f(x, **kw))
+    f_theirs = jax.jit(lambda x, f=theirs, kw=kw: f(x, **kw))
+    g_ours = jax.jit(jax.grad(lambda x, f=ours, kw=kw: jnp.sum(f(x, **kw))))
+    g_theirs = jax.jit(jax.grad(lambda x, f=theirs, kw=kw: jnp.sum(f(x, **kw))))
+    fwd = time_pair(f_ours, f_theirs, x, repeats)
+    grad = time_pair(g_ours, g_theirs, x, repeats)
+    mem = (mlp_step_memory(lambda x, f=ours, kw=kw: f(x, **kw)), mlp_step_memory(lambda x, f=theirs, kw=kw: f(x, **kw)))
+    rows.append({"name": name, "fwd": fwd, "grad": grad, "mem": mem})
+    print(
+      f"{name}: fwd {fwd[0] / fwd[1]:.2f}x, grad {grad[0] / grad[1]:.2f}x, memory {mem[0] / mem[1]:.2f}x",
+      file=progress,
+      flush=True,
+    )
+  return rows
+
+
+def table(rows) -> str:
+  lines = [
+    "| function | forward jaxact (ms) | forward jax.nn (ms) | forward ratio | grad jaxact (ms) "
+    "| grad jax.nn (ms) | grad ratio | MLP step temp jaxact (MiB) | jax.nn (MiB) | memory ratio |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ]
+  for r in rows:
+    (fa, fb), (ga, gb), (ma, mb) = r["fwd"], r["grad"], r["mem"]
+    lines.append(
+      f"| `{r['name']}` | {fa * 1e3:.2f} | {fb * 1e3:.2f} | {fa / fb:.2f} | {ga * 1e3:.2f} | {gb * 1e3:.2f} "
+      f"| {ga / gb:.2f} | {ma / 2**20:.1f} | {mb / 2**20:.1f} | {ma / mb:.2f} |"
+    )
+  geo = lambda k: math.exp(statistics.fmean(math.log(r[k][0] / r[k][1]) for r in rows))  # noqa: E731
+  lines.append(
+    f"| **geometric mean** | | | **{geo('fwd'):.2f}** | | | **{geo('grad'):.2f}** | | | **{geo('mem'):.2f}** |"
+  )
+  return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+  p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  p.add_argument("--only", help="comma-separated names")
+  p.add_argument("--repeats", type=int, default=41)
+  p.add_argument("--log2-size", type=int, default=22)
+  p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "benchmarks.md"))
+  p.add_argument("--section", default=None, help="heading of the section written (default: the backend)")
+  args = p.parse_args(argv)
+  names = args.only.split(",") if args.only else list(PAIRS)
+  rows = run(names, args.repeats, args.log2_size)
+  body = table(rows)
+  print(body)
+  if args.out and args.out != "-":
+    _write_section(args.out, args.section or f"{jax.default_backend().upper()}", args, body)
+  return 0
+
+
+HEADER = """# Benchmarks
+
+Written by `benchmarks/speed_memory.py`; rerun it to reproduce (each backend
+writes its own section). Times are medians of interleaved repeats of jaxact and
+jax.nn in one process, on 2^22 float32 elements (normalizers: 4096 rows of 1024
+along the last axis); "grad" is `jit(grad(lambda x: sum(f(x))))`, forward and
+backward. Memory is the temporary buffer size XLA reports (`memory_analysis()`)
+for one jitted SGD step of a 16-layer MLP (width 512, batch 256, the activation
+after every layer). Ratios below 1 mean jaxact is faster or lighter.
+"""
+
+
+def _write_section(path: str, section: str, args, body: str) -> None:
+  text = open(path).read() if os.path.exists(path) else HEADER
+  heading = f"## {section}"
+  stamp = datetime.date.today().isoformat()
+  cmd = "python benchmarks/speed_memory.py" + (f" --only {args.only}" if args.only else "")
+  block = f"{heading}\n\n{_machine()}; {args.repeats} repeats; {stamp}; `{cmd}`\n\n{body}\n"
+  if heading in text:
+    start = text.index(heading)
+    nxt = text.find("\n## ", start + len(heading))
+    text = text[:start] + block + ("" if nxt == -1 else text[nxt:].lstrip("\n").join(["\n", ""]))
+  else:
+    text = text.rstrip("\n") + "\n\n" + block
+  with open(path, "w") as f:
+    f.write(text)
+
+
+if __name__ == "__main__":
+  sys.exit(main())

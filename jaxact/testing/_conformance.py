@@ -1,0 +1,104 @@
+"""The conformance run behind ``python -m jaxact``: the battery over the registry."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import jax
+
+import jaxact
+from jaxact.testing import _battery, _ulp
+from jaxact.testing.references import ELEMENTWISE, NORMALIZERS
+
+SCALAR_OUTPUT = frozenset({"logsumexp"})
+
+
+def run(
+  names: Sequence[str] | None = None,
+  dtypes: Sequence[str] = ("float32", "bfloat16"),
+  progress: TextIO | None = None,
+) -> dict[str, Any]:
+  """Runs the battery for each named (default: every registered) activation.
+
+  Returns a JSON-ready dict: the environment, one report per activation
+  (:meth:`Report.as_dict`), and ``passed``. Raises ``ValueError`` for an unknown
+  name or dtype.
+  """
+  bad = [d for d in dtypes if d not in _ulp.DTYPES]
+  if bad or not dtypes:
+    raise ValueError(f"unknown dtypes {bad}; choose among {sorted(_ulp.DTYPES)}")
+  if names is None:
+    names = jaxact.names()
+  canonical = []
+  for n in names:
+    jaxact.get(n)  # ValueError for an unknown name
+    canonical.append(jaxact.info(n).name)
+  reports, missing = [], []
+  t_start = time.perf_counter()
+  for i, name in enumerate(canonical):
+    t0 = time.perf_counter()
+    fn = jaxact.get(name)
+    if name in ELEMENTWISE:
+      report = _battery.check_activation(fn, ELEMENTWISE[name], name=name, dtypes=dtypes)
+    elif name in NORMALIZERS:
+      report = _battery.check_normalizer(
+        fn, NORMALIZERS[name], name=name, dtypes=dtypes, scalar_output=name in SCALAR_OUTPUT
+      )
+    else:
+      missing.append(name)
+      continue
+    reports.append(report)
+    if progress is not None:
+      status = "pass" if report.passed else "FAIL"
+      print(
+        f"[{i + 1}/{len(canonical)}] {name}: {status} ({time.perf_counter() - t0:.1f} s)",
+        file=progress,
+        flush=True,
+      )
+  return {
+    "jaxact": jaxact.__version__,
+    "jax": jax.__version__,
+    "backend": jax.default_backend(),
+    "devices": [str(d) for d in jax.devices()],
+    "platform": platform.platform(),
+    "x64": bool(jax.config.read("jax_enable_x64")),
+    "dtypes": list(dtypes),
+    "seconds": round(time.perf_counter() - t_start, 1),
+    "no_reference": missing,
+    "passed": all(r.passed for r in reports),
+    "reports": [r.as_dict() for r in reports],
+  }
+
+
+def format_table(result: dict[str, Any]) -> str:
+  """The results as a plain-text table, one row per activation and dtype."""
+  lines = [
+    f"jaxact {result['jaxact']} conformance on {result['backend']} ({', '.join(result['devices'])}), "
+    f"jax {result['jax']}",
+    "max error in ULPs of the output dtype at the exact value (mpmath), measured/bound",
+    "",
+    f"{'activation':<14}{'dtype':<10}{'points':>7}  {'value':>11}  {'f1':>11}  {'f2':>11}"
+    f"  {'non-finite':>10}  {'NaN->NaN':>8}  result",
+  ]
+  for rep in result["reports"]:
+    for r in rep["results"]:
+      if r["skipped"]:
+        lines.append(f"{rep['name']:<14}{r['dtype']:<10} skipped: {r['skipped']}")
+        continue
+      cells = "  ".join(f"{e:>6.2f}/{b:<4g}" for e, b in zip(r["max_ulp"], r["bounds"]))
+      lines.append(
+        f"{rep['name']:<14}{r['dtype']:<10}{r['points']:>7}  {cells}  {r['nonfinite']:>10}"
+        f"  {'yes' if r['nan_propagates'] else 'NO':>8}  {'pass' if r['passed'] else 'FAIL'}"
+      )
+  failed = [rep["name"] for rep in result["reports"] if not rep["passed"]]
+  lines.append("")
+  if result["no_reference"]:
+    lines.append(f"not measured (no mpmath reference): {', '.join(result['no_reference'])}")
+  n = len(result["reports"])
+  lines.append(
+    f"{n - len(failed)}/{n} activations pass" + (f"; FAILED: {', '.join(failed)}" if failed else "")
+  )
+  return "\n".join(lines)
