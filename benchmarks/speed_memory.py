@@ -43,6 +43,8 @@ PAIRS = {
   "log_softmax": (jaxact.log_softmax, jax.nn.log_softmax, {"axis": -1}, "normalizer"),
   "logsumexp": (jaxact.logsumexp, jax.nn.logsumexp, {"axis": -1}, "normalizer"),
 }
+# In the MLP, a reduction is used as x - logsumexp(x) (it must keep the shape).
+MLP_FORM = {"logsumexp": lambda f: lambda x: x - f(x, axis=-1, keepdims=True)}
 
 
 def _input(kind: str, log2_size: int) -> jax.Array:
@@ -123,7 +125,8 @@ def run(names, repeats: int, log2_size: int, progress=sys.stderr):
     g_theirs = jax.jit(jax.grad(lambda x, f=theirs, kw=kw: jnp.sum(f(x, **kw))))
     fwd = time_pair(f_ours, f_theirs, x, repeats)
     grad = time_pair(g_ours, g_theirs, x, repeats)
-    mem = (mlp_step_memory(lambda x, f=ours, kw=kw: f(x, **kw)), mlp_step_memory(lambda x, f=theirs, kw=kw: f(x, **kw)))
+    form = MLP_FORM.get(name, lambda f, kw=kw: lambda x: f(x, **kw))
+    mem = (mlp_step_memory(form(ours)), mlp_step_memory(form(theirs)))
     rows.append({"name": name, "fwd": fwd, "grad": grad, "mem": mem})
     print(
       f"{name}: fwd {fwd[0] / fwd[1]:.2f}x, grad {grad[0] / grad[1]:.2f}x, memory {mem[0] / mem[1]:.2f}x",

@@ -116,11 +116,11 @@ def _log_softmax_jvp(axis, primals, tangents):
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _logsumexp(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
-  # As jax.nn: a +inf entry gives +inf (z = inf, so the normaliser is inf), an all
-  # -inf row gives -inf (z = -inf, the normaliser log1p(-1) = -inf).
+  # A +inf entry gives +inf (selected on the reduced result, which keeps the
+  # reductions in one fused pass); an all -inf row gives -inf (log1p(-1)).
   m = jnp.max(x, axis, keepdims=True)
-  m_safe = jnp.where(jnp.isfinite(m), m, 0.0)
-  return m_safe + _log_normalizer(x - m_safe, axis)
+  m_shift = jnp.maximum(m, float(jnp.finfo(x.dtype).min))
+  return jnp.where(m == jnp.inf, m, m_shift + _log_normalizer(x - m_shift, axis))
 
 
 @_logsumexp.defjvp

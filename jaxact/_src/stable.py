@@ -12,6 +12,7 @@ and are used as they are.
 
 from __future__ import annotations
 
+import fractions
 import math
 
 import jax
@@ -66,15 +67,46 @@ expm1 = stable_kernel(_expm1_forward, derivative=lambda x: jnp.exp(x))
 """exp(x) - 1 to about 2 ULP over the whole range (XLA's expm1: 4.8 ULP)."""
 
 
+def _bernoulli(n: int) -> list[fractions.Fraction]:
+  # B_0 .. B_n (B_1 = -1/2) by the Akiyama-Tanigawa algorithm, exactly.
+  out, a = [], [fractions.Fraction(0)] * (n + 1)
+  for m in range(n + 1):
+    a[m] = fractions.Fraction(1, m + 1)
+    for j in range(m, 0, -1):
+      a[j - 1] = j * (a[j - 1] - a[j])
+    out.append(a[0] if m != 1 else -a[0])
+  return out
+
+
+def _tanh_taylor(terms: int) -> list[float]:
+  """Coefficients of x^3, x^5, ... of tanh: 2^2n (2^2n - 1) B_2n / (2n)!, exactly rounded."""
+  b = _bernoulli(2 * terms + 2)
+  return [
+    float(2 ** (2 * n) * (2 ** (2 * n) - 1) * b[2 * n] / math.factorial(2 * n))
+    for n in range(2, terms + 2)
+  ]
+
+
+# |x| below this: Taylor series (ratio of terms <= (0.55 / (pi/2))^2 = 0.123);
+# above: (1 - e) / (1 + e) with e = exp(-2|x|) <= 0.333, free of cancellation.
+_TANH_SPLIT = 0.55
+_TANH_COEFFS = {np.dtype(np.float32): _tanh_taylor(9), np.dtype(np.float64): _tanh_taylor(19)}
+
+
 def _tanh_forward(x: jax.Array) -> jax.Array:
   a = jnp.abs(x)
-  # Large |x|: (1 - e)/(1 + e) with e = exp(-2|x|) <= 1/3, no cancellation.
   e = jnp.exp(-2.0 * a)
   big = (1.0 - e) / (1.0 + e)
-  # Small |x|: -m/(2 + m) with m = expm1(-2|x|), no cancellation either.
-  m = expm1(-2.0 * jnp.minimum(a, 0.55))
-  small = -m / (2.0 + m)
-  return jnp.copysign(jnp.where(a > 0.55, big, small), x)
+  # x + x^3 P(x^2): the truncation error is below 2^-26 (float32, 9 terms) and
+  # 2^-58 (float64, 19 terms) relative, and x^3 P(x^2) <= 0.1 x.
+  s = jnp.minimum(a, _TANH_SPLIT)
+  s2 = s * s
+  coeffs = _TANH_COEFFS[np.dtype(x.dtype)]
+  acc = jnp.full_like(s, coeffs[-1])
+  for c in reversed(coeffs[:-1]):
+    acc = acc * s2 + c
+  small = s + (s * s2) * acc
+  return jnp.copysign(jnp.where(a > _TANH_SPLIT, big, small), x)
 
 
 def _sech2_forward(x: jax.Array) -> jax.Array:
