@@ -125,7 +125,7 @@ def run(names, repeats: int, log2_size: int, progress=sys.stderr):
     g_theirs = jax.jit(jax.grad(lambda x, f=theirs, kw=kw: jnp.sum(f(x, **kw))))
     fwd = time_pair(f_ours, f_theirs, x, repeats)
     grad = time_pair(g_ours, g_theirs, x, repeats)
-    form = MLP_FORM.get(name, lambda f, kw=kw: lambda x: f(x, **kw))
+    form = MLP_FORM.get(name, lambda f, kw=kw: lambda h: f(h, **kw))
     mem = (mlp_step_memory(form(ours)), mlp_step_memory(form(theirs)))
     rows.append({"name": name, "fwd": fwd, "grad": grad, "mem": mem})
     print(
@@ -148,10 +148,9 @@ def table(rows) -> str:
       f"| `{r['name']}` | {fa * 1e3:.2f} | {fb * 1e3:.2f} | {fa / fb:.2f} | {ga * 1e3:.2f} | {gb * 1e3:.2f} "
       f"| {ga / gb:.2f} | {ma / 2**20:.1f} | {mb / 2**20:.1f} | {ma / mb:.2f} |"
     )
-  geo = lambda k: math.exp(statistics.fmean(math.log(r[k][0] / r[k][1]) for r in rows))  # noqa: E731
-  lines.append(
-    f"| **geometric mean** | | | **{geo('fwd'):.2f}** | | | **{geo('grad'):.2f}** | | | **{geo('mem'):.2f}** |"
-  )
+  geo = lambda k: math.exp(statistics.fmean(math.log(r[k][0] / r[k][1]) for r in rows))
+  fwd, grad, mem = geo("fwd"), geo("grad"), geo("mem")
+  lines.append(f"| **geometric mean** | | | **{fwd:.2f}** | | | **{grad:.2f}** | | | **{mem:.2f}** |")
   return "\n".join(lines)
 
 

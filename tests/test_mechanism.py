@@ -66,7 +66,7 @@ def test_user_activation_rules_and_param_gradient():
   np.testing.assert_allclose(g, 1 / (1 + np.exp(-np.asarray(x))), rtol=1e-15)
   gb = jax.grad(lambda b: jnp.sum(my_softplus(x, b)))(2.0)
   exact = sum(
-    float(mp.diff(lambda b: mp.log1p(mp.exp(b * mp.mpf(float(xi)))) / b, 2)) for xi in np.asarray(x)
+    float(mp.diff(lambda b, xi=xi: mp.log1p(mp.exp(b * mp.mpf(float(xi)))) / b, 2)) for xi in np.asarray(x)
   )
   assert abs(float(gb) - exact) < 1e-13
 

@@ -49,16 +49,12 @@ def check_input(name: str, x: object) -> None:
   this runs outside ``jit`` at no cost.
   """
   if isinstance(x, str) or not _is_arraylike(x):
-    raise TypeError(
-      f"jaxact.{name}: expected a real floating-point array or scalar, got {_describe(x)}"
-    )
+    raise TypeError(f"jaxact.{name}: expected a real floating-point array or scalar, got {_describe(x)}")
   dtype = np.dtype(getattr(x, "dtype", None) or np.result_type(x))
   if jnp.issubdtype(dtype, jnp.complexfloating):
     raise TypeError(f"jaxact.{name}: complex input is not supported, got {_describe(x)}")
   if not (
-    jnp.issubdtype(dtype, jnp.floating)
-    or jnp.issubdtype(dtype, jnp.integer)
-    or dtype == np.dtype(bool)
+    jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer) or dtype == np.dtype(bool)
   ):
     raise TypeError(f"jaxact.{name}: unsupported dtype {dtype}")
 
@@ -119,9 +115,7 @@ def in_compute_dtype(f: Callable[..., Any], x: jax.Array, *args: Any) -> Any:
 def check_param(name: str, pname: str, value: object) -> None:
   """Raises ``TypeError`` unless the hyperparameter ``value`` is a real number or array."""
   if isinstance(value, (bool, str)) or value is None or not _is_arraylike(value):
-    raise TypeError(
-      f"jaxact.{name}: {pname} must be a real number or array, got {_describe(value)}"
-    )
+    raise TypeError(f"jaxact.{name}: {pname} must be a real number or array, got {_describe(value)}")
   dtype = np.dtype(getattr(value, "dtype", None) or np.result_type(value))
   if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)):
     raise TypeError(f"jaxact.{name}: {pname} must be a real number or array, got {_describe(value)}")
@@ -172,9 +166,7 @@ def canonical_axes(name: str, axis: object, ndim: int) -> tuple[int, ...]:
     if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
       raise TypeError(f"jaxact.{name}: axis must be None, an int or a tuple of ints, got {axis!r}")
     if not -ndim <= a < ndim:
-      raise ValueError(
-        f"jaxact.{name}: axis {a} is out of bounds for an array of dimension {ndim}"
-      )
+      raise ValueError(f"jaxact.{name}: axis {a} is out of bounds for an array of dimension {ndim}")
     out.append(int(a) % ndim)
   if len(set(out)) != len(out):
     raise ValueError(f"jaxact.{name}: repeated axis in {axis!r}")

@@ -26,8 +26,7 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
-from jaxact._src import checks
-from jaxact._src import registry
+from jaxact._src import checks, registry
 
 Partial = Callable[..., jax.Array]
 
@@ -69,9 +68,7 @@ def stable_kernel(
       if type(tp) is SymbolicZero:
         continue
       if pname not in partials:
-        raise TypeError(
-          f"jaxact.{forward.__name__}: no derivative with respect to {pname!r} is defined"
-        )
+        raise TypeError(f"jaxact.{forward.__name__}: no derivative with respect to {pname!r} is defined")
       terms.append((tp, partials[pname]))
     for tangent, partial in terms:
       if type(tangent) is SymbolicZero:
@@ -129,9 +126,7 @@ def activation(
     fname = name or forward.__name__
     sig = inspect.signature(forward)
     xname, *pnames = list(sig.parameters)
-    kernel = stable_kernel(
-      forward, derivative=derivative, param_derivatives=param_derivatives
-    )
+    kernel = stable_kernel(forward, derivative=derivative, param_derivatives=param_derivatives)
 
     @jax.jit
     def impl(x, *params):
@@ -172,7 +167,7 @@ def activation(
           family=family,
           params={p: sig.parameters[p].default for p in pnames},
           aliases=tuple(aliases),
-          builtin=forward.__module__.startswith("jaxact."),
+          builtin=(forward.__module__ or "").startswith("jaxact."),
           **metadata,
         )
       )
@@ -258,7 +253,7 @@ def normalizer(
         family=family,
         params={p: sig.parameters[p].default for p in rest},
         aliases=tuple(aliases),
-        builtin=forward.__module__.startswith("jaxact."),
+        builtin=(forward.__module__ or "").startswith("jaxact."),
         **metadata,
       )
     )

@@ -23,7 +23,6 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from jaxact._src import stable
 from jaxact._src.core import normalizer
 
 _NORMALIZER_CONVENTIONS = (
@@ -185,9 +184,7 @@ def softmax(x: jax.Array, axis: int | tuple[int, ...] | None = -1, where: jax.Ar
   bounded=False,
   conventions=_NORMALIZER_CONVENTIONS,
 )
-def log_softmax(
-  x: jax.Array, axis: int | tuple[int, ...] | None = -1, where: jax.Array | None = None
-):
+def log_softmax(x: jax.Array, axis: int | tuple[int, ...] | None = -1, where: jax.Array | None = None):
   r"""Log-softmax along ``axis``, drop-in for ``jax.nn.log_softmax``.
 
   .. math::

@@ -82,8 +82,7 @@ def _tanh_taylor(terms: int) -> list[float]:
   """Coefficients of x^3, x^5, ... of tanh: 2^2n (2^2n - 1) B_2n / (2n)!, exactly rounded."""
   b = _bernoulli(2 * terms + 2)
   return [
-    float(2 ** (2 * n) * (2 ** (2 * n) - 1) * b[2 * n] / math.factorial(2 * n))
-    for n in range(2, terms + 2)
+    float(2 ** (2 * n) * (2 ** (2 * n) - 1) * b[2 * n] / math.factorial(2 * n)) for n in range(2, terms + 2)
   ]
 
 
@@ -134,6 +133,4 @@ def _sigmoid_prime_forward(x: jax.Array) -> jax.Array:
 
 sigmoid = stable_kernel(_sigmoid_forward, derivative=lambda x: sigmoid_prime(x))
 # sigma''(x) = sigma'(x) (1 - 2 sigma(x)) = -sigma'(x) tanh(x / 2), no cancellation.
-sigmoid_prime = stable_kernel(
-  _sigmoid_prime_forward, derivative=lambda x: -sigmoid_prime(x) * tanh(0.5 * x)
-)
+sigmoid_prime = stable_kernel(_sigmoid_prime_forward, derivative=lambda x: -sigmoid_prime(x) * tanh(0.5 * x))

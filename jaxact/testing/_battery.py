@@ -164,7 +164,7 @@ def _default_params(fn: Callable[..., Any]) -> dict[str, float]:
 
 
 def _derivatives(fn: Callable[..., Any], params: Mapping[str, Any]):
-  f = lambda x: fn(x, **params)  # noqa: E731
+  f = lambda x: fn(x, **params)
   d1 = jax.grad(f)
   d2 = jax.grad(d1)
   return jax.jit(jax.vmap(lambda x: (f(x), d1(x), d2(x))))
@@ -276,7 +276,7 @@ def rows(dtype, *, seed: int = 0) -> list[np.ndarray]:
 
 @functools.lru_cache(maxsize=4096)
 def _cached_row_reference(reference: Callable[..., Any], x: bytes, w: bytes, v: bytes):
-  to_mp = lambda b: [mp.mpf(float(a)) for a in np.frombuffer(b, np.float64)]  # noqa: E731
+  to_mp = lambda b: [mp.mpf(float(a)) for a in np.frombuffer(b, np.float64)]
   with mp.workdps(DPS):
     exact, scales = reference(to_mp(x), to_mp(w), to_mp(v))
     return tuple(_split(e) for e in exact), tuple(float(s) for s in scales)
@@ -399,7 +399,9 @@ def assert_normalizer(fn: Callable[..., Any], reference: Callable[..., Any], **k
   return report
 
 
-def check_transforms(fn: Callable[..., Any], dtype="float32", *, params: Mapping[str, Any] | None = None) -> None:
+def check_transforms(
+  fn: Callable[..., Any], dtype="float32", *, params: Mapping[str, Any] | None = None
+) -> None:
   """Asserts that ``fn`` composes: jit == eager, vmap == per element, jvp == vjp, finite grads.
 
   Raises ``AssertionError`` on the first mismatch.
@@ -407,7 +409,7 @@ def check_transforms(fn: Callable[..., Any], dtype="float32", *, params: Mapping
   params = dict(params or {})
   dtype = _ulp.DTYPES[dtype] if isinstance(dtype, str) else np.dtype(dtype)
   xs = jnp.asarray(np.array([-3.0, -0.5, 0.25, 1.0, 7.0]).astype(dtype))
-  f = lambda x: fn(x, **params)  # noqa: E731
+  f = lambda x: fn(x, **params)
   eager = np.asarray(f(xs))
   np.testing.assert_array_equal(np.asarray(jax.jit(f)(xs)), eager, err_msg="jit changes values")
   np.testing.assert_array_equal(

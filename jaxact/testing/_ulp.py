@@ -75,7 +75,7 @@ def ulp_error(computed: np.ndarray, hi: np.ndarray, lo: np.ndarray, dtype) -> np
   return np.where(np.isnan(err), np.inf, err)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def flushes_subnormals(dtype_name: str) -> bool:
   """Whether the default backend flushes subnormal results of this dtype to zero."""
   dtype = DTYPES[dtype_name]
