@@ -30,8 +30,8 @@ def my_softplus(x, beta=1.0):
 
 
 _sp_prime = jaxact.stable_kernel(
-  lambda x, beta: jax.nn.sigmoid(beta * x),
-  derivative=lambda x, beta: beta * jax.nn.sigmoid(beta * x) * jax.nn.sigmoid(-beta * x),
+  lambda x, beta: jaxact.sigmoid(beta * x),
+  derivative=lambda x, beta: beta * jaxact.sigmoid(beta * x) * jaxact.sigmoid(-beta * x),
 )
 
 
