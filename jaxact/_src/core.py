@@ -31,6 +31,33 @@ from jaxact._src import checks, registry
 Partial = Callable[..., jax.Array]
 
 
+def _bind(fname: str, sig: inspect.Signature, args, kwargs) -> dict[str, Any]:
+  """The call's arguments by name, defaults applied; ``TypeError`` naming the function."""
+  try:
+    bound = sig.bind(*args, **kwargs)
+  except TypeError as e:
+    raise TypeError(f"jaxact.{fname}: {e}") from None
+  bound.apply_defaults()
+  return dict(bound.arguments)
+
+
+def _register(forward, public, kind, family, pnames, aliases, metadata) -> None:
+  """Records ``public`` in the registry, with its parameters' defaults and metadata."""
+  params = inspect.signature(forward).parameters
+  registry.register(
+    registry.Info(
+      name=public.__name__,
+      fn=public,
+      kind=kind,
+      family=family,
+      params={p: params[p].default for p in pnames},
+      aliases=tuple(aliases),
+      builtin=(forward.__module__ or "").startswith("jaxact."),
+      **metadata,
+    )
+  )
+
+
 def stable_kernel(
   forward: Callable[..., jax.Array],
   *,
@@ -143,14 +170,10 @@ def activation(
 
     @functools.wraps(forward)
     def public(*args, **kwargs):
-      try:
-        bound = sig.bind(*args, **kwargs)
-      except TypeError as e:
-        raise TypeError(f"jaxact.{fname}: {e}") from None
-      bound.apply_defaults()
-      x = bound.arguments[xname]
+      arguments = _bind(fname, sig, args, kwargs)
+      x = arguments[xname]
       checks.check_input(fname, x)
-      params = [bound.arguments[p] for p in pnames]
+      params = [arguments[p] for p in pnames]
       for pname, p in zip(pnames, params):
         checks.check_param(fname, pname, p)
       return impl(x, *params)
@@ -159,18 +182,7 @@ def activation(
     public.__qualname__ = fname
     public.kernel = kernel  # type: ignore[attr-defined]
     if register:
-      registry.register(
-        registry.Info(
-          name=fname,
-          fn=public,
-          kind="elementwise",
-          family=family,
-          params={p: sig.parameters[p].default for p in pnames},
-          aliases=tuple(aliases),
-          builtin=(forward.__module__ or "").startswith("jaxact."),
-          **metadata,
-        )
-      )
+      _register(forward, public, "elementwise", family, pnames, aliases, metadata)
     return public
 
   return wrap
@@ -200,9 +212,7 @@ def normalizer(
     xname, *rest = list(sig.parameters)
 
     def inner(*args, **kwargs):
-      bound = sig.bind(*args, **kwargs)
-      bound.apply_defaults()
-      kw = dict(bound.arguments)
+      kw = _bind(fname, sig, args, kwargs)
       x = checks.as_input(kw.pop(xname))
       ctype = checks.compute_dtype(x.dtype)
       kw["axis"] = checks.canonical_axes(fname, kw["axis"], x.ndim)
@@ -227,12 +237,7 @@ def normalizer(
 
     @functools.wraps(forward)
     def public(*args, **kwargs):
-      try:
-        bound = sig.bind(*args, **kwargs)
-      except TypeError as e:
-        raise TypeError(f"jaxact.{fname}: {e}") from None
-      bound.apply_defaults()
-      kw = dict(bound.arguments)
+      kw = _bind(fname, sig, args, kwargs)
       checks.check_input(fname, kw[xname])
       for key in rest:
         value = kw[key]
@@ -245,18 +250,7 @@ def normalizer(
 
     if "axis" not in static_argnames:
       raise ValueError("jaxact.normalizer: 'axis' must be static")
-    registry.register(
-      registry.Info(
-        name=fname,
-        fn=public,
-        kind="normalizer",
-        family=family,
-        params={p: sig.parameters[p].default for p in rest},
-        aliases=tuple(aliases),
-        builtin=(forward.__module__ or "").startswith("jaxact."),
-        **metadata,
-      )
-    )
+    _register(forward, public, "normalizer", family, rest, aliases, metadata)
     return public
 
   return wrap

@@ -116,6 +116,14 @@ def _x64_enabled() -> bool:
   return bool(jax.config.read("jax_enable_x64"))
 
 
+def _start(dname: str, bounds: Mapping[str, Sequence[float]]) -> tuple[np.dtype, DtypeResult]:
+  """The dtype and an empty result for it; skipped (with the reason) if it cannot be measured."""
+  res = DtypeResult(dtype=dname, bounds=tuple(bounds[dname]))
+  if dname == "float64" and not _x64_enabled():
+    res.skipped = "jax_enable_x64 is off"
+  return _ulp.DTYPES[dname], res
+
+
 def _split(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
   """mpf values -> (hi, lo) float64 arrays with hi + lo = value to ~106 bits; NaN if undefined."""
   hi = np.empty(len(values))
@@ -208,11 +216,9 @@ def check_activation(
     params = dict(_default_params(fn), **reference.params)
   results = []
   for dname in dtypes:
-    dtype = _ulp.DTYPES[dname]
-    res = DtypeResult(dtype=dname, bounds=tuple(bounds[dname]))
-    if dname == "float64" and not _x64_enabled():
-      res.skipped = "jax_enable_x64 is off"
-      results.append(res)
+    dtype, res = _start(dname, bounds)
+    results.append(res)
+    if res.skipped:
       continue
     ctype = checks.compute_dtype(dtype)
     p_rounded = {k: float(np.asarray(v, ctype)) for k, v in params.items()}
@@ -247,7 +253,6 @@ def check_activation(
       res.excluded = f"{excluded} points with subnormal input or exact result (backend flushes)"
     nan_out = [np.asarray(c, np.float64)[0] for c in fns(jnp.asarray([np.nan], dtype))]
     res.nan_propagates = bool(np.all(np.isnan(nan_out)))
-    results.append(res)
   return Report(name=name, kind="elementwise", results=results)
 
 
@@ -347,11 +352,9 @@ def check_normalizer(
   fns = _normalizer_derivatives(fn, scalar_output)
   results = []
   for dname in dtypes:
-    dtype = _ulp.DTYPES[dname]
-    res = DtypeResult(dtype=dname, bounds=tuple(bounds[dname]))
-    if dname == "float64" and not _x64_enabled():
-      res.skipped = "jax_enable_x64 is off"
-      results.append(res)
+    dtype, res = _start(dname, bounds)
+    results.append(res)
+    if res.skipped:
       continue
     rng = np.random.default_rng(1)
     by_length: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
@@ -379,7 +382,6 @@ def check_normalizer(
     ones = jnp.ones_like(nan_row)
     nan_out = [np.asarray(c, np.float64) for c in fns(nan_row, ones, ones)]
     res.nan_propagates = all(bool(np.all(np.isnan(o))) for o in nan_out)
-    results.append(res)
   return Report(name=name, kind="normalizer", results=results)
 
 
