@@ -9,37 +9,67 @@ floating-point range.
 from jaxact._src.core import activation as activation
 from jaxact._src.core import normalizer as normalizer
 from jaxact._src.core import stable_kernel as stable_kernel
+from jaxact._src.exponential import celu as celu
 from jaxact._src.exponential import elu as elu
+from jaxact._src.exponential import selu as selu
+from jaxact._src.hard import hard_sigmoid as hard_sigmoid
+from jaxact._src.hard import hard_silu as hard_silu
+from jaxact._src.hard import hard_silu as hard_swish
+from jaxact._src.hard import hard_tanh as hard_tanh
+from jaxact._src.hard import sparse_plus as sparse_plus
+from jaxact._src.hard import sparse_sigmoid as sparse_sigmoid
 from jaxact._src.normalizers import log_softmax as log_softmax
 from jaxact._src.normalizers import logsumexp as logsumexp
 from jaxact._src.normalizers import softmax as softmax
+from jaxact._src.rectifiers import identity as identity
 from jaxact._src.rectifiers import leaky_relu as leaky_relu
 from jaxact._src.rectifiers import prelu as prelu
 from jaxact._src.rectifiers import relu as relu
+from jaxact._src.rectifiers import relu6 as relu6
 from jaxact._src.registry import Info as Info
 from jaxact._src.registry import get as get
 from jaxact._src.registry import info as info
 from jaxact._src.registry import names as names
 from jaxact._src.sigmoidal import sigmoid as sigmoid
+from jaxact._src.sigmoidal import soft_sign as soft_sign
 from jaxact._src.sigmoidal import tanh as tanh
+from jaxact._src.smooth import log1mexp as log1mexp
+from jaxact._src.smooth import log_sigmoid as log_sigmoid
+from jaxact._src.smooth import softplus as softplus
+from jaxact._src.smooth import squareplus as squareplus
 
 __version__ = "0.1.0"
 
 __all__ = [
   "Info",
   "activation",
+  "celu",
   "elu",
   "get",
+  "hard_sigmoid",
+  "hard_silu",
+  "hard_swish",
+  "hard_tanh",
+  "identity",
   "info",
   "leaky_relu",
+  "log1mexp",
+  "log_sigmoid",
   "log_softmax",
   "logsumexp",
   "names",
   "normalizer",
   "prelu",
   "relu",
+  "relu6",
+  "selu",
   "sigmoid",
+  "soft_sign",
   "softmax",
+  "softplus",
+  "sparse_plus",
+  "sparse_sigmoid",
+  "squareplus",
   "stable_kernel",
   "tanh",
 ]

@@ -3,6 +3,7 @@
 import mpmath as mp
 import pytest
 
+import jaxact
 import jaxact.testing as jt
 
 POINTS = ["-30.5", "-3.25", "-0.7", "-1e-6", "1e-6", "0.4", "2.5", "17.25"]
@@ -11,20 +12,24 @@ POINTS = ["-30.5", "-3.25", "-0.7", "-1e-6", "1e-6", "0.4", "2.5", "17.25"]
 @pytest.mark.parametrize("name", sorted(jt.ELEMENTWISE))
 def test_derivatives_of_the_reference(name):
   ref = jt.ELEMENTWISE[name]
-  params = {k: mp.mpf(v) for k, v in ref.params.items()}
-  if not params and name in ("leaky_relu",):
-    params = {"negative_slope": mp.mpf("0.01")}
-  if not params and name == "elu":
-    params = {"alpha": mp.mpf(1)}
+  defaults = jt._battery._default_params(jaxact.get(name))
+  params = {k: mp.mpf(v) for k, v in dict(defaults, **ref.params).items()}
   with mp.workdps(60):
+    checked = 0
     for p in POINTS:
       x = mp.mpf(p)
       f = lambda t: ref.f(t, **params)
       d1 = lambda t: ref.d1(t, **params)
-      scale = max(abs(ref.d1(x, **params)), mp.mpf(10) ** -40)
-      assert abs(mp.diff(f, x) - ref.d1(x, **params)) <= mp.mpf(10) ** -30 * scale, (name, p)
-      scale = max(abs(ref.d2(x, **params)), mp.mpf(10) ** -40)
-      assert abs(mp.diff(d1, x) - ref.d2(x, **params)) <= mp.mpf(10) ** -30 * scale, (name, p)
+      try:
+        exact1, exact2 = ref.d1(x, **params), ref.d2(x, **params)
+      except ValueError:  # outside the domain (log1mexp at x < 0)
+        continue
+      scale = max(abs(exact1), mp.mpf(10) ** -40)
+      assert abs(mp.diff(f, x) - exact1) <= mp.mpf(10) ** -30 * scale, (name, p)
+      scale = max(abs(exact2), mp.mpf(10) ** -40)
+      assert abs(mp.diff(d1, x) - exact2) <= mp.mpf(10) ** -30 * scale, (name, p)
+      checked += 1
+    assert checked >= 4
 
 
 def _num_grad(f, x, i):

@@ -180,3 +180,59 @@ def test_plus_inf_entries():
   np.testing.assert_array_equal(jaxact.logsumexp(x, axis=-1)[:2], [np.inf, np.inf])
   assert np.all(np.isnan(jaxact.softmax(x)[:2])) and np.all(np.isfinite(jaxact.softmax(x)[2]))
   assert np.all(np.isnan(jaxact.log_softmax(x)[:2]))
+
+
+# The catalogue's reproducers (jax.nn's defects measured in float32 unless noted).
+
+
+def test_squareplus_tails():
+  x = mp.mpf(float(np.float32(-1e20)))
+  exact = 4 / (2 * (mp.sqrt(x * x + 4) - x))
+  assert _rel(jaxact.squareplus(jnp.float32(-1e20)), exact) < 4e-7  # jax.nn: inf
+  x = mp.mpf(-4000)
+  assert _rel(jaxact.squareplus(jnp.float32(-4000.0)), 4 / (2 * (mp.sqrt(x * x + 4) - x))) < 4e-7
+  y = jaxact.squareplus(jnp.float16(257.0))  # jax.nn: inf
+  assert y.dtype == jnp.float16 and float(y) == float(np.float16(257.0 + 4 / (2 * 257.0)))
+
+
+def test_sparse_plus_grad_in_float16():
+  g = jax.grad(jaxact.sparse_plus)(jnp.float16(40000.0))  # jax.nn: NaN
+  assert g.dtype == jnp.float16 and float(g) == 1.0
+
+
+def test_sparse_sigmoid_grad_from_the_input():
+  assert float(jax.grad(jaxact.sparse_sigmoid)(jnp.bfloat16(1.0078125))) == 0.0  # jax.nn: 0.25
+
+
+def test_log1mexp_second_derivative_tail():
+  d2 = jax.grad(jax.grad(jaxact.log1mexp))
+  exact = -1 / (mp.expm1(50) * (-mp.expm1(-50)))
+  assert _rel(d2(jnp.float32(50.0)), exact) < 1e-6  # jax.nn: -0
+  assert np.isfinite(d2(jnp.float32(100.0)))  # jax.nn: NaN
+
+
+def test_soft_sign_limits_and_tail():
+  assert float(jaxact.soft_sign(jnp.float32(np.inf))) == 1.0  # jax.nn: NaN
+  assert float(jaxact.soft_sign(jnp.float32(-np.inf))) == -1.0
+  g = jax.grad(jaxact.soft_sign)(jnp.float32(1e8))  # jax.nn: 0
+  assert _rel(g, 1 / (1 + mp.mpf(1e8)) ** 2) < 4e-7
+
+
+def test_hard_silu_grad_near_its_zero():
+  x = -1.5 + 2.0**-20
+  g = jax.grad(jaxact.hard_silu)(jnp.float32(x))  # jax.nn: 3 % off
+  assert float(g) == float(np.float32((2 * x + 3) / 6))  # exact, then rounded once
+  assert float(jaxact.hard_silu(jnp.float32(-np.inf))) == 0.0  # jax.nn: NaN
+
+
+def test_softplus_second_derivative_tail():
+  d2 = jax.grad(jax.grad(jaxact.softplus))(jnp.float32(20.0))  # jax.nn: 0
+  assert _rel(d2, _sig(20) * _sig(-20)) < 1e-6
+
+
+def test_softplus_beta_is_differentiable():
+  x = np.array([-3.0, -0.5, 0.25, 2.0, 30.0])
+  g = jax.grad(lambda b: jnp.sum(jaxact.softplus(jnp.asarray(x), beta=b)))(1.7)
+  exact = sum(mp.diff(lambda b, v=v: mp.log1p(mp.exp(b * v)) / b, mp.mpf("1.7")) for v in x)
+  assert _rel(g, exact) < 1e-14
+  np.testing.assert_allclose(jaxact.softplus(jnp.asarray(x), beta=1.0), np.logaddexp(x, 0.0), rtol=1e-15)

@@ -84,7 +84,14 @@ def stable_kernel(
   unknown = set(partials) - set(names)
   if unknown:
     raise ValueError(f"jaxact: param_derivatives names unknown parameters {sorted(unknown)}")
-  kernel = jax.custom_jvp(forward)
+
+  # custom_jvp takes positional arguments; keyword-only hyperparameters (beta of
+  # softplus) are passed on by name.
+  def positional(x, *params):
+    return forward(x, **dict(zip(names, params)))
+
+  positional.__name__ = forward.__name__
+  kernel = jax.custom_jvp(positional)
 
   def rule(primals, tangents):
     x, *params = primals

@@ -95,3 +95,114 @@ def elu(x: jax.Array, alpha: jax.Array = 1.0) -> jax.Array:
     Array([-0.63212055,  0.        ,  1.        ], dtype=float32)
   """
   return jnp.where(x > 0, x, alpha * stable.expm1(jnp.minimum(x, 0.0)))
+
+
+def _celu_prime(x: jax.Array, alpha: jax.Array) -> jax.Array:
+  return jnp.where(x > 0, jnp.ones_like(x), jnp.exp(jnp.minimum(x, 0.0) / alpha))
+
+
+def _celu_curve(x: jax.Array, alpha: jax.Array) -> jax.Array:
+  # celu'' = exp(x / alpha) / alpha on x <= 0, 0 above.
+  return jnp.where(x > 0, jnp.zeros_like(x), jnp.exp(jnp.minimum(x, 0.0) / alpha) / alpha)
+
+
+celu_curve = stable_kernel(
+  _celu_curve, derivative=lambda x, alpha: jnp.where(x > 0, 0.0, _celu_curve(x, alpha) / alpha)
+)
+celu_prime = stable_kernel(_celu_prime, derivative=lambda x, alpha: celu_curve(x, alpha))
+
+
+@activation(
+  derivative=lambda x, alpha: celu_prime(x, alpha),
+  family="exponential",
+  formula="x if x > 0 else alpha * (exp(x / alpha) - 1)",
+  output_range="(-alpha, inf)",
+  monotonic=True,
+  smoothness="C^1",
+  zero_centred=False,
+  bounded=False,
+  conventions=(
+    "At x = 0 the left branch is used: celu'(0) = 1, celu''(0) = 1/alpha. celu(-inf) = -alpha. "
+    "alpha is not differentiable (TypeError if differentiated)."
+  ),
+  references=("Barron 2017, arXiv:1704.07483",),
+)
+def celu(x: jax.Array, alpha: jax.Array = 1.0) -> jax.Array:
+  r"""Continuously differentiable ELU, drop-in for ``jax.nn.celu``.
+
+  .. math::
+    \mathrm{celu}(x) = \begin{cases} x & x > 0 \\ \alpha\,\mathrm{expm1}(x/\alpha) & x \le 0 \end{cases}
+
+  Convention at 0: the left branch, :math:`\mathrm{celu}'(0) = 1` and
+  :math:`\mathrm{celu}''(0) = 1/\alpha`. ``alpha`` is traced (no recompilation per
+  value) but not differentiable.
+
+  Args:
+    x: input array. float16/bfloat16 are computed in float32 and rounded once.
+    alpha: the saturation value; a scalar or an array that broadcasts to ``x``.
+
+  Returns:
+    An array of the same shape and dtype as ``x``.
+
+  Accuracy (alpha = 1): value <= 4 ULP, first derivative <= 8, second <= 16 in
+  float32/float64; 1, 1, 2 ULP in float16/bfloat16. For other alpha the quotient
+  :math:`x/\alpha` is rounded first.
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> jaxact.celu(jnp.array([-1.0, 2.0], dtype=jnp.float32), alpha=2.0)
+    Array([-0.7869387,  2.       ], dtype=float32)
+  """
+  return jnp.where(x > 0, x, alpha * stable.expm1(jnp.minimum(x, 0.0) / alpha))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _selu_curve(x: jax.Array) -> jax.Array:
+  return jnp.where(x > 0, jnp.zeros_like(x), (_SELU_SCALE * _SELU_ALPHA) * jnp.exp(jnp.minimum(x, 0.0)))
+
+
+selu_curve = stable_kernel(_selu_curve, derivative=lambda x: selu_curve(x))
+selu_prime = stable_kernel(
+  lambda x: jnp.where(x > 0, _SELU_SCALE, _selu_curve(x)), derivative=lambda x: selu_curve(x)
+)
+
+
+@activation(
+  derivative=lambda x: selu_prime(x),
+  family="exponential",
+  formula="scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = 1.67326..., scale = 1.05070...",
+  output_range="(-scale * alpha, inf)",
+  monotonic=True,
+  smoothness="C^0",
+  zero_centred=False,
+  bounded=False,
+  conventions="At x = 0 the left branch is used: selu'(0) = scale * alpha = 1.7581 (as jax.nn).",
+  references=("Klambauer et al. 2017, arXiv:1706.02515",),
+)
+def selu(x: jax.Array) -> jax.Array:
+  r"""Scaled exponential linear unit, drop-in for ``jax.nn.selu``.
+
+  .. math::
+    \mathrm{selu}(x) = \lambda \begin{cases} x & x > 0 \\ \alpha\,\mathrm{expm1}(x) & x \le 0
+    \end{cases}, \quad \alpha = 1.6732632423543772, \ \lambda = 1.0507009873554805
+
+  Convention at 0: the left branch, :math:`\mathrm{selu}'(0) = \lambda\alpha`.
+
+  Args:
+    x: input array. float16/bfloat16 are computed in float32 and rounded once.
+
+  Returns:
+    An array of the same shape and dtype.
+
+  Accuracy: value <= 4 ULP, first derivative <= 8, second <= 16 in float32/float64;
+  1, 1, 2 ULP in float16/bfloat16 (the tests assert it).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> jaxact.selu(jnp.array([-1.0, 1.0], dtype=jnp.float32))
+    Array([-1.1113307,  1.050701 ], dtype=float32)
+  """
+  return jnp.where(x > 0, _SELU_SCALE * x, (_SELU_SCALE * _SELU_ALPHA) * stable.expm1(jnp.minimum(x, 0.0)))

@@ -172,3 +172,76 @@ def prelu(x: jax.Array, alpha: jax.Array) -> jax.Array:
            [ 2. ,  2. ]], dtype=float32)
   """
   return _leaky(x, alpha)
+
+
+_open_06 = stable.interval(0.0, 6.0)
+
+
+@activation(
+  derivative=lambda x: _open_06(x),
+  family="rectifiers",
+  formula="min(max(x, 0), 6)",
+  output_range="[0, 6]",
+  monotonic=True,
+  smoothness="C^0",
+  zero_centred=False,
+  bounded=True,
+  conventions="relu6'(x) = 1 on the open (0, 6), 0 at x = 0 and x = 6 and outside (as jax.nn).",
+  references=("Krizhevsky 2010; Howard et al. 2017, arXiv:1704.04861",),
+)
+def relu6(x: jax.Array) -> jax.Array:
+  r"""ReLU capped at 6, drop-in for ``jax.nn.relu6``.
+
+  .. math::
+    \mathrm{relu6}(x) = \min(\max(x, 0), 6)
+
+  Convention at the kinks: derivative 0 at :math:`x = 0` and :math:`x = 6`, as
+  ``jax.nn``. The derivative of NaN is NaN.
+
+  Args:
+    x: input array. float16/bfloat16 are computed in float32 and rounded once.
+
+  Returns:
+    An array of the same shape and dtype.
+
+  Accuracy: exact (the value and both derivatives).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> jaxact.relu6(jnp.array([-1.0, 3.0, 7.0], dtype=jnp.float32))
+    Array([0., 3., 6.], dtype=float32)
+  """
+  return jnp.minimum(jnp.maximum(x, 0.0), 6.0)
+
+
+@activation(
+  derivative=lambda x: stable.one(x),
+  family="rectifiers",
+  formula="x",
+  output_range="(-inf, inf)",
+  monotonic=True,
+  smoothness="C^inf",
+  zero_centred=True,
+  bounded=False,
+  conventions="identity' = 1 and identity'' = 0 everywhere; NaN for NaN, as every jaxact derivative.",
+)
+def identity(x: jax.Array) -> jax.Array:
+  r"""The identity, drop-in for ``jax.nn.identity``.
+
+  .. math::
+    \mathrm{identity}(x) = x
+
+  Args:
+    x: input array.
+
+  Returns:
+    ``x`` with the dtype policy applied (bool and integers promoted to float).
+
+  Accuracy: exact.
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> jaxact.identity(jnp.array([-1.0, 3.0], dtype=jnp.float32))
+    Array([-1.,  3.], dtype=float32)
+  """
+  return x

@@ -402,7 +402,11 @@ def assert_normalizer(fn: Callable[..., Any], reference: Callable[..., Any], **k
 
 
 def check_transforms(
-  fn: Callable[..., Any], dtype="float32", *, params: Mapping[str, Any] | None = None
+  fn: Callable[..., Any],
+  dtype="float32",
+  *,
+  params: Mapping[str, Any] | None = None,
+  points: Sequence[float] = (-3.0, -0.5, 0.25, 1.0, 7.0),
 ) -> None:
   """Asserts that ``fn`` composes: jit == eager, vmap == per element, jvp == vjp, finite grads.
 
@@ -410,17 +414,16 @@ def check_transforms(
   """
   params = dict(params or {})
   dtype = _ulp.DTYPES[dtype] if isinstance(dtype, str) else np.dtype(dtype)
-  xs = jnp.asarray(np.array([-3.0, -0.5, 0.25, 1.0, 7.0]).astype(dtype))
+  xs = jnp.asarray(np.asarray(points, np.float64).astype(dtype))
   f = lambda x: fn(x, **params)
-  eager = np.asarray(f(xs))
-  np.testing.assert_array_equal(np.asarray(jax.jit(f)(xs)), eager, err_msg="jit changes values")
-  np.testing.assert_array_equal(
-    np.asarray(jax.vmap(f)(xs)), eager, err_msg="vmap differs from the batched call"
-  )
+  as64 = lambda a: np.asarray(a, np.float64)
+  eager = as64(f(xs))
+  np.testing.assert_array_equal(as64(jax.jit(f)(xs)), eager, err_msg="jit changes values")
+  np.testing.assert_array_equal(as64(jax.vmap(f)(xs)), eager, err_msg="vmap differs from the batched call")
   g = jax.grad(f)
-  per_element = np.array([np.asarray(g(x)) for x in xs])
-  batched = np.asarray(jax.jit(jax.vmap(g))(xs))
+  per_element = np.array([as64(g(x)) for x in xs])
+  batched = as64(jax.jit(jax.vmap(g))(xs))
   np.testing.assert_array_equal(batched, per_element, err_msg="jit(vmap(grad)) != grad per element")
-  fwd = np.array([np.asarray(jax.jvp(f, (x,), (jnp.ones_like(x),))[1]) for x in xs])
+  fwd = np.array([as64(jax.jvp(f, (x,), (jnp.ones_like(x),))[1]) for x in xs])
   np.testing.assert_array_equal(fwd, per_element, err_msg="forward and reverse mode differ")
   assert np.all(np.isfinite(batched)), "non-finite gradient at a representative point"

@@ -91,6 +91,132 @@ ELEMENTWISE: dict[str, Reference] = {
 }
 
 
+def _box(x, lo, hi, closed, inside=1):
+  ok = (lo <= x <= hi) if closed else (lo < x < hi)
+  return mp.mpf(inside) if ok else mp.mpf(0)
+
+
+def _pos(x):
+  # x for x > 0 else 0 (the right branch of a kink at 0).
+  return x if x > 0 else mp.mpf(0)
+
+
+def _sp(z):
+  return mp.log1p(mp.exp(z)) if z < 0 else z + mp.log1p(mp.exp(-z))
+
+
+def _log1mexp(x):
+  if x < 0:
+    raise ValueError("log1mexp: x < 0")
+  if x == 0:
+    return -mp.inf
+  # log1p above ln 2: 1 - exp(-x) would round to 1 at any fixed precision for large x.
+  return mp.log(-mp.expm1(-x)) if x < mp.ln2 else mp.log1p(-mp.exp(-x))
+
+
+def _log1mexp_d1(x):
+  if x <= 0:
+    raise ValueError("log1mexp': x <= 0")
+  return 1 / mp.expm1(x)
+
+
+def _log1mexp_d2(x):
+  if x <= 0:
+    raise ValueError("log1mexp'': x <= 0")
+  return -1 / (mp.expm1(x) * (-mp.expm1(-x)))
+
+
+_SELU_A = mp.mpf("1.6732632423543772848170429916717")
+_SELU_L = mp.mpf("1.0507009873554804934193349852946")
+
+
+def _sq_h(x, b):
+  return mp.sqrt(x * x + b)
+
+
+def _sq_f(x, b):
+  if mp.isinf(x):
+    return x if x > 0 else mp.mpf(0)
+  return (x + _sq_h(x, b)) / 2 if x >= 0 else b / (2 * (_sq_h(x, b) - x))
+
+
+def _sq_d1(x, b):
+  if mp.isinf(x):
+    return mp.mpf(1) if x > 0 else mp.mpf(0)
+  h = _sq_h(x, b)
+  return (1 + x / h) / 2 if x >= 0 else b / (2 * h * (h - x))
+
+
+ELEMENTWISE.update(
+  {
+    "relu6": Reference(
+      f=lambda x: min(max(x, mp.mpf(0)), mp.mpf(6)),
+      d1=lambda x: _box(x, 0, 6, False),
+      d2=lambda x: mp.mpf(0),
+      kinks=(0.0, 6.0),
+    ),
+    "identity": Reference(f=lambda x: x, d1=lambda x: mp.mpf(1), d2=lambda x: mp.mpf(0)),
+    "hard_tanh": Reference(
+      f=lambda x: min(max(x, mp.mpf(-1)), mp.mpf(1)),
+      d1=lambda x: _box(x, -1, 1, True),
+      d2=lambda x: mp.mpf(0),
+      kinks=(-1.0, 1.0),
+    ),
+    "hard_sigmoid": Reference(
+      f=lambda x: min(max(x + 3, mp.mpf(0)), mp.mpf(6)) / 6,
+      d1=lambda x: _box(x, -3, 3, False) / 6,
+      d2=lambda x: mp.mpf(0),
+      kinks=(-3.0, 3.0),
+    ),
+    "hard_silu": Reference(
+      f=lambda x: mp.mpf(0) if x <= -3 else x * min(x + 3, mp.mpf(6)) / 6,
+      d1=lambda x: mp.mpf(1) if x >= 3 else ((2 * x + 3) / 6 if x > -3 else mp.mpf(0)),
+      d2=lambda x: _box(x, -3, 3, False) / 3,
+      kinks=(-3.0, -1.5, 3.0),
+    ),
+    "sparse_sigmoid": Reference(
+      f=lambda x: min(max(x + 1, mp.mpf(0)), mp.mpf(2)) / 2,
+      d1=lambda x: _box(x, -1, 1, False) / 2,
+      d2=lambda x: mp.mpf(0),
+      kinks=(-1.0, 1.0),
+    ),
+    "sparse_plus": Reference(
+      f=lambda x: mp.mpf(0) if x <= -1 else (x if x >= 1 else (x + 1) ** 2 / 4),
+      d1=lambda x: min(max(x + 1, mp.mpf(0)), mp.mpf(2)) / 2,
+      d2=lambda x: _box(x, -1, 1, False) / 2,
+      kinks=(-1.0, 1.0),
+    ),
+    "celu": Reference(
+      f=lambda x, alpha: x if x > 0 else alpha * mp.expm1(x / alpha),
+      d1=lambda x, alpha: mp.mpf(1) if x > 0 else mp.exp(x / alpha),
+      d2=lambda x, alpha: mp.mpf(0) if x > 0 else mp.exp(x / alpha) / alpha,
+    ),
+    "selu": Reference(
+      f=lambda x: _SELU_L * (x if x > 0 else _SELU_A * mp.expm1(x)),
+      d1=lambda x: _SELU_L * (mp.mpf(1) if x > 0 else _SELU_A * mp.exp(x)),
+      d2=lambda x: mp.mpf(0) if x > 0 else _SELU_L * _SELU_A * mp.exp(x),
+    ),
+    "softplus": Reference(
+      f=lambda x, beta: _sp(beta * x) / beta,
+      d1=lambda x, beta: _sig(beta * x),
+      d2=lambda x, beta: beta * _sig1(beta * x),
+    ),
+    "log_sigmoid": Reference(
+      f=lambda x: -_sp(-x),
+      d1=lambda x: _sig(-x),
+      d2=lambda x: -_sig1(x),
+    ),
+    "soft_sign": Reference(
+      f=lambda x: x / (1 + abs(x)) if not mp.isinf(x) else mp.sign(x),
+      d1=lambda x: 1 / (1 + abs(x)) ** 2,
+      d2=lambda x: -2 * mp.sign(x) / (1 + abs(x)) ** 3,
+    ),
+    "squareplus": Reference(f=_sq_f, d1=_sq_d1, d2=lambda x, b: b / (2 * _sq_h(x, b) ** 3)),
+    "log1mexp": Reference(f=_log1mexp, d1=_log1mexp_d1, d2=_log1mexp_d2),
+  }
+)
+
+
 # Normalizers: value, gradient of <w, f(x)> and Hessian-vector product along v,
 # for one row (entries of -inf allowed), and for each of the three the scale the
 # error is measured against: the largest entry of the value, and for the
