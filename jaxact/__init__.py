@@ -12,6 +12,8 @@ from jaxact._src.core import stable_kernel as stable_kernel
 from jaxact._src.exponential import celu as celu
 from jaxact._src.exponential import elu as elu
 from jaxact._src.exponential import selu as selu
+from jaxact._src.gates import silu as silu
+from jaxact._src.gates import silu as swish
 from jaxact._src.hard import hard_sigmoid as hard_sigmoid
 from jaxact._src.hard import hard_silu as hard_silu
 from jaxact._src.hard import hard_silu as hard_swish
@@ -64,6 +66,7 @@ __all__ = [
   "relu6",
   "selu",
   "sigmoid",
+  "silu",
   "soft_sign",
   "softmax",
   "softplus",
@@ -71,5 +74,6 @@ __all__ = [
   "sparse_sigmoid",
   "squareplus",
   "stable_kernel",
+  "swish",
   "tanh",
 ]

@@ -236,3 +236,30 @@ def test_softplus_beta_is_differentiable():
   exact = sum(mp.diff(lambda b, v=v: mp.log1p(mp.exp(b * v)) / b, mp.mpf("1.7")) for v in x)
   assert _rel(g, exact) < 1e-14
   np.testing.assert_allclose(jaxact.softplus(jnp.asarray(x), beta=1.0), np.logaddexp(x, 0.0), rtol=1e-15)
+
+
+def test_silu_limits_and_subnormal_intermediates():
+  assert float(jaxact.silu(jnp.float32(-np.inf))) == 0.0  # jax.nn: NaN
+  assert float(jax.grad(jaxact.silu)(jnp.float32(np.inf))) == 1.0  # jax.nn: NaN
+  x = mp.mpf(-89)
+  assert _rel(jaxact.silu(jnp.float32(-89.0)), x * _sig(x)) < 4e-7  # jax.nn: -0
+  y = jaxact.silu(jnp.float16(-12.0))  # jax.nn: -0
+  assert y.dtype == jnp.float16 and float(y) == float(np.float16(float(-12 * _sig(-12))))
+  assert jaxact.swish is jaxact.silu and jaxact.get("swish") is jaxact.silu
+
+
+def test_silu_derivatives_through_their_zeros():
+  # silu' vanishes at -1.2785, silu'' at +-2.3994: relative accuracy is kept there.
+  for x in (-1.2784645, -1.28, 2.3993573, -2.4):
+    xm = mp.mpf(float(np.float32(x)))
+    d1 = _sig(xm) * (1 + xm * _sig(-xm))
+    d2 = _sig(xm) * _sig(-xm) * (2 - xm * mp.tanh(xm / 2))
+    assert _rel(jax.grad(jaxact.silu)(jnp.float32(x)), d1) < 8 * 2**-23
+    assert _rel(jax.grad(jax.grad(jaxact.silu))(jnp.float32(x)), d2) < 16 * 2**-23
+
+
+def test_silu_beta_is_differentiable():
+  x = np.array([-3.0, -0.5, 0.25, 2.0, 30.0])
+  g = jax.grad(lambda b: jnp.sum(jaxact.silu(jnp.asarray(x), beta=b)))(1.7)
+  exact = sum(mp.diff(lambda b, v=v: v * _sig(b * v), mp.mpf("1.7")) for v in x)
+  assert _rel(g, exact) < 1e-14

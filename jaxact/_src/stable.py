@@ -12,6 +12,7 @@ and are used as they are.
 
 from __future__ import annotations
 
+import decimal
 import fractions
 import math
 
@@ -19,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxact._src import _series
 from jaxact._src.core import stable_kernel
 
 _LN2 = math.log(2.0)
@@ -163,3 +165,61 @@ def _one_forward(x: jax.Array) -> jax.Array:
 
 one = stable_kernel(_one_forward, derivative=lambda x: zero(x))
 """1 where ``x`` is a number, NaN where it is NaN: the derivative of a linear piece."""
+
+
+# Where sigma(z) or sigma'(z) is subnormal (flushed to zero by XLA's CPU backend)
+# but its product with a large factor is not: m e^z = (m e^(z + c)) e^(-c), with
+# z + c exact (Sterbenz) for z in [-2c, -c/2].
+_SCALE_SHIFT = {np.dtype(np.float32): 64.0, np.dtype(np.float64): 512.0}
+
+
+def _scaled_exp_times(z: jax.Array, m: jax.Array) -> jax.Array:
+  """m * exp(z) for z <= -c, without the subnormal intermediate exp(z)."""
+  c = _SCALE_SHIFT[np.dtype(z.dtype)]
+  # Below -2c the sum z + c rounds, but there the product underflows unless |m| is
+  # beyond e^c (a tiny gate slope), where its relative error is |z| ULP.
+  return (m * jnp.exp(jnp.minimum(z, -0.5 * c) + c)) * math.exp(-c)
+
+
+def sigmoid_times(z: jax.Array, m: jax.Array) -> jax.Array:
+  """m * sigmoid(z), accurate where sigmoid(z) alone would be subnormal; 0 at z = -inf."""
+  c = _SCALE_SHIFT[np.dtype(z.dtype)]
+  y = jnp.where(z < -c, _scaled_exp_times(z, m), m * _sigmoid_forward(z))
+  return jnp.where(z == -jnp.inf, jnp.zeros_like(y), y)
+
+
+def sigmoid_prime_times(z: jax.Array, m: jax.Array) -> jax.Array:
+  """m * sigmoid'(z), accurate where sigmoid'(z) alone would be subnormal; 0 at z = +-inf."""
+  c = _SCALE_SHIFT[np.dtype(z.dtype)]
+  a = -jnp.abs(z)
+  y = jnp.where(a < -c, _scaled_exp_times(a, m), m * _sigmoid_prime_forward(z))
+  return jnp.where(jnp.isinf(z), jnp.zeros_like(y), y)
+
+
+def _series_constants(name: str, dtype: np.dtype):
+  z0, coeffs = _series.SERIES[name]
+  hi = dtype.type(float(decimal.Decimal(z0)))
+  lo = dtype.type(float(decimal.Decimal(z0) - decimal.Decimal(float(hi))))
+  # Terms up to a relative size of 2^-30 (float32) or 2^-60 (float64) of the first.
+  tol = 2.0**-30 if dtype == np.dtype(np.float32) else 2.0**-60
+  first = abs(float(coeffs[0])) * _series.RADIUS
+  used = [c for k, c in enumerate(coeffs, 1) if abs(float(c)) * _series.RADIUS**k >= tol * first]
+  n = max(k for k, c in enumerate(coeffs, 1) if c in used)
+  return hi, lo, [float(c) for c in coeffs[:n]]
+
+
+def near_zero(name: str, z: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """(near, g): whether z is within the series radius of the zero of the factor
+  ``name`` (see ``_series.py``), and the factor there from its Taylor series in
+  d = z - z0, with z0 split into two floats so that d is accurate to one rounding.
+  """
+  hi, lo, coeffs = _series_constants(name, np.dtype(z.dtype))
+  # The barrier keeps XLA from folding (z - hi) - lo into z - (hi + lo), which
+  # rounds lo away (it reassociates constants under jit).
+  d = jax.lax.optimization_barrier(z - hi) - lo
+  near = jnp.abs(d) < _series.RADIUS
+  d = jnp.clip(d, -_series.RADIUS, _series.RADIUS)
+  acc = jnp.full_like(d, coeffs[-1])
+  for c in reversed(coeffs[:-1]):
+    acc = acc * d + c
+  return near, d * acc

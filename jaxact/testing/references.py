@@ -126,6 +126,12 @@ def _log1mexp_d2(x):
   return -1 / (mp.expm1(x) * (-mp.expm1(-x)))
 
 
+def _silu_d1(z):
+  if mp.isinf(z):
+    return mp.mpf(1) if z > 0 else mp.mpf(0)
+  return _sig(z) * (1 + z * _sig(-z))
+
+
 _SELU_A = mp.mpf("1.6732632423543772848170429916717")
 _SELU_L = mp.mpf("1.0507009873554804934193349852946")
 
@@ -213,6 +219,13 @@ ELEMENTWISE.update(
     ),
     "squareplus": Reference(f=_sq_f, d1=_sq_d1, d2=lambda x, b: b / (2 * _sq_h(x, b) ** 3)),
     "log1mexp": Reference(f=_log1mexp, d1=_log1mexp_d1, d2=_log1mexp_d2),
+    "silu": Reference(
+      f=lambda x, beta: mp.mpf(0) if x == -mp.inf else x * _sig(beta * x),
+      d1=lambda x, beta: _silu_d1(beta * x),
+      d2=lambda x, beta: (
+        beta * _sig1(beta * x) * (2 - beta * x * mp.tanh(beta * x / 2)) if not mp.isinf(x) else mp.mpf(0)
+      ),
+    ),
   }
 )
 
