@@ -39,18 +39,38 @@ PAIRS = {
   "relu": (jaxact.relu, jax.nn.relu, {}, "elementwise"),
   "leaky_relu": (jaxact.leaky_relu, jax.nn.leaky_relu, {}, "elementwise"),
   "elu": (jaxact.elu, jax.nn.elu, {}, "elementwise"),
+  "relu6": (jaxact.relu6, jax.nn.relu6, {}, "elementwise"),
+  "hard_tanh": (jaxact.hard_tanh, jax.nn.hard_tanh, {}, "elementwise"),
+  "hard_sigmoid": (jaxact.hard_sigmoid, jax.nn.hard_sigmoid, {}, "elementwise"),
+  "hard_silu": (jaxact.hard_silu, jax.nn.hard_silu, {}, "elementwise"),
+  "sparse_plus": (jaxact.sparse_plus, jax.nn.sparse_plus, {}, "elementwise"),
+  "sparse_sigmoid": (jaxact.sparse_sigmoid, jax.nn.sparse_sigmoid, {}, "elementwise"),
+  "celu": (jaxact.celu, jax.nn.celu, {}, "elementwise"),
+  "selu": (jaxact.selu, jax.nn.selu, {}, "elementwise"),
+  "softplus": (jaxact.softplus, jax.nn.softplus, {}, "elementwise"),
+  "log_sigmoid": (jaxact.log_sigmoid, jax.nn.log_sigmoid, {}, "elementwise"),
+  "soft_sign": (jaxact.soft_sign, jax.nn.soft_sign, {}, "elementwise"),
+  "squareplus": (jaxact.squareplus, jax.nn.squareplus, {}, "elementwise"),
+  "log1mexp": (jaxact.log1mexp, jax.nn.log1mexp, {}, "elementwise"),
+  "silu": (jaxact.silu, jax.nn.silu, {}, "elementwise"),
   "softmax": (jaxact.softmax, jax.nn.softmax, {"axis": -1}, "normalizer"),
   "log_softmax": (jaxact.log_softmax, jax.nn.log_softmax, {"axis": -1}, "normalizer"),
   "logsumexp": (jaxact.logsumexp, jax.nn.logsumexp, {"axis": -1}, "normalizer"),
 }
 # In the MLP, a reduction is used as x - logsumexp(x) (it must keep the shape).
-MLP_FORM = {"logsumexp": lambda f: lambda x: x - f(x, axis=-1, keepdims=True)}
+MLP_FORM = {
+  "logsumexp": lambda f: lambda x: x - f(x, axis=-1, keepdims=True),
+  "log1mexp": lambda f: lambda x: f(jnp.abs(x) + 0.01),
+}
 
 
-def _input(kind: str, log2_size: int) -> jax.Array:
+def _input(name: str, kind: str, log2_size: int) -> jax.Array:
   rng = np.random.default_rng(0)
   shape = (2 ** (log2_size - 10), 1024) if kind == "normalizer" else (2**log2_size,)
-  return jnp.asarray(rng.standard_normal(shape) * 4.0, jnp.float32)
+  x = rng.standard_normal(shape) * 4.0
+  if name == "log1mexp":  # its domain is x >= 0
+    x = np.abs(x) + 0.01
+  return jnp.asarray(x, jnp.float32)
 
 
 def _timed(f, x) -> float:
@@ -118,7 +138,7 @@ def run(names, repeats: int, log2_size: int, progress=sys.stderr):
   rows = []
   for name in names:
     ours, theirs, kw, kind = PAIRS[name]
-    x = _input(kind, log2_size)
+    x = _input(name, kind, log2_size)
     f_ours = jax.jit(lambda x, f=ours, kw=kw: f(x, **kw))
     f_theirs = jax.jit(lambda x, f=theirs, kw=kw: f(x, **kw))
     g_ours = jax.jit(jax.grad(lambda x, f=ours, kw=kw: jnp.sum(f(x, **kw))))
