@@ -79,13 +79,21 @@ def ulp_error(computed: np.ndarray, hi: np.ndarray, lo: np.ndarray, dtype) -> np
 def flushes_subnormals(dtype_name: str) -> bool:
   """Whether the default backend flushes subnormal results of this dtype to zero.
 
-  Multiplication and division are both probed: XLA's GPU backend keeps subnormal
-  products but flushes subnormal quotients in float32.
+  Products and quotients are both probed: XLA's GPU backend keeps subnormal
+  products but flushes a quotient whose divisor is above 2^126 (float32), whose
+  reciprocal is subnormal.
   """
   dtype = DTYPES[dtype_name]
-  tiny = np.asarray(finfo(dtype).tiny, dtype)
+  fi = finfo(dtype)
+  tiny = np.asarray(fi.tiny, dtype)
+  huge = np.asarray(float(fi.max) / 2.0, dtype)
+
+  def probe(t, h):
+    one = jnp.ones_like(t)
+    return t * (0.5 * one), t / (2.0 * one), one / h
+
   try:
-    outs = jax.jit(lambda t: (t * jnp.asarray(0.5, t.dtype), t / jnp.asarray(2.0, t.dtype)))(tiny)
+    outs = jax.jit(probe)(tiny, huge)
   except Exception:  # pragma: no cover - dtype unsupported on this backend
     return True
   return any(bool(np.asarray(o, np.float64) == 0.0) for o in outs)
