@@ -17,14 +17,6 @@ from jaxact._src import stable
 from jaxact._src.core import activation, stable_kernel
 
 
-def _silu_g1(z: jax.Array) -> jax.Array:
-  # 1 + z sigma(-z): silu'(z) / sigma(z). z sigma(-z) -> 0 as z -> inf.
-  s = stable.sigmoid(-z)
-  formula = 1.0 + jnp.where(s == 0, 0.0, z * s)
-  near, series = stable.near_zero("silu_d1", z)
-  return jnp.where(near, series, formula)
-
-
 def _silu_g2(z: jax.Array) -> jax.Array:
   # 2 - z tanh(z / 2): silu''(z) / sigma'(z); even, with zeros at +-2.3994.
   formula = 2.0 - z * stable.tanh(0.5 * z)
@@ -50,8 +42,21 @@ silu_d2 = stable_kernel(_silu_d2, derivative=_silu_d3)
 
 
 def _silu_d1(x: jax.Array, beta: jax.Array) -> jax.Array:
+  # sigma(z) (1 + z sigma(-z)) from one exponential: e = exp(-|z|), or exp(z + c)
+  # below -c, where sigma(z) is e^z to full precision and would be subnormal
+  # (see stable.sigmoid_times); there sigma(-z) = 1 and the factor is 1 + z.
   z = beta * x
-  return stable.sigmoid_times(z, _silu_g1(z))
+  c = stable.SCALE_SHIFT[z.dtype]
+  low = z < -c
+  e = jnp.exp(jnp.where(low, z + c, -jnp.abs(z)))
+  r = 1.0 / (1.0 + e)
+  s_pos = jnp.where(z >= 0, r, e * r)  # sigma(z)
+  s_neg = jnp.where(z >= 0, e * r, r)  # sigma(-z)
+  g = 1.0 + jnp.where(low, z, jnp.where(s_neg == 0, 0.0, z * s_neg))
+  near, series = stable.near_zero("silu_d1", z)
+  g = jnp.where(near, series, g)
+  y = jnp.where(low, (g * e) * stable.exp_neg_shift(z.dtype), g * s_pos)
+  return jnp.where(z == -jnp.inf, jnp.zeros_like(y), y)
 
 
 silu_d1 = stable_kernel(_silu_d1, derivative=lambda x, beta: silu_d2(x, beta))

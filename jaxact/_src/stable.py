@@ -169,30 +169,38 @@ one = stable_kernel(_one_forward, derivative=lambda x: zero(x))
 
 # Where sigma(z) or sigma'(z) is subnormal (flushed to zero by XLA's CPU backend)
 # but its product with a large factor is not: m e^z = (m e^(z + c)) e^(-c), with
-# z + c exact (Sterbenz) for z in [-2c, -c/2].
-_SCALE_SHIFT = {np.dtype(np.float32): 64.0, np.dtype(np.float64): 512.0}
+# z + c exact (Sterbenz) for z in [-2c, -c/2]. Below -2c the sum rounds, but there
+# the product underflows unless |m| is beyond e^c (a tiny gate slope).
+SCALE_SHIFT = {np.dtype(np.float32): 64.0, np.dtype(np.float64): 512.0}
 
 
-def _scaled_exp_times(z: jax.Array, m: jax.Array) -> jax.Array:
-  """m * exp(z) for z <= -c, without the subnormal intermediate exp(z)."""
-  c = _SCALE_SHIFT[np.dtype(z.dtype)]
-  # Below -2c the sum z + c rounds, but there the product underflows unless |m| is
-  # beyond e^c (a tiny gate slope), where its relative error is |z| ULP.
-  return (m * jnp.exp(jnp.minimum(z, -0.5 * c) + c)) * math.exp(-c)
+def exp_neg_shift(dtype) -> float:
+  """e^-c for the shift c of ``dtype`` (see sigmoid_times)."""
+  return math.exp(-SCALE_SHIFT[np.dtype(dtype)])
 
 
 def sigmoid_times(z: jax.Array, m: jax.Array) -> jax.Array:
-  """m * sigmoid(z), accurate where sigmoid(z) alone would be subnormal; 0 at z = -inf."""
-  c = _SCALE_SHIFT[np.dtype(z.dtype)]
-  y = jnp.where(z < -c, _scaled_exp_times(z, m), m * _sigmoid_forward(z))
+  """m * sigmoid(z), accurate where sigmoid(z) alone would be subnormal; 0 at z = -inf.
+
+  One exponential: of z + c below -c (then sigmoid(z) = e^z to full precision and
+  the product is (m e^(z + c)) e^-c), of -|z| elsewhere.
+  """
+  c = SCALE_SHIFT[np.dtype(z.dtype)]
+  low = z < -c
+  e = jnp.exp(jnp.where(low, z + c, -jnp.abs(z)))
+  normal = m * jnp.where(z >= 0, jnp.ones_like(e), e) / (1.0 + e)
+  y = jnp.where(low, (m * e) * math.exp(-c), normal)
   return jnp.where(z == -jnp.inf, jnp.zeros_like(y), y)
 
 
 def sigmoid_prime_times(z: jax.Array, m: jax.Array) -> jax.Array:
   """m * sigmoid'(z), accurate where sigmoid'(z) alone would be subnormal; 0 at z = +-inf."""
-  c = _SCALE_SHIFT[np.dtype(z.dtype)]
+  c = SCALE_SHIFT[np.dtype(z.dtype)]
   a = -jnp.abs(z)
-  y = jnp.where(a < -c, _scaled_exp_times(a, m), m * _sigmoid_prime_forward(z))
+  low = a < -c
+  e = jnp.exp(jnp.where(low, a + c, a))
+  d = 1.0 + e
+  y = jnp.where(low, (m * e) * math.exp(-c), m * e / (d * d))
   return jnp.where(jnp.isinf(z), jnp.zeros_like(y), y)
 
 
