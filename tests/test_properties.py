@@ -22,6 +22,7 @@ def test_sigmoid_symmetry(x):
   s, t = float(jaxact.sigmoid(x)), float(jaxact.sigmoid(-x))
   assert abs((s + t) - 1.0) <= 2.3e-16
   assert jax.grad(jaxact.sigmoid)(x) == jax.grad(jaxact.sigmoid)(-x)
+  assert 0.0 <= jax.grad(jaxact.sigmoid)(x) <= 0.25
 
 
 @given(finite64)

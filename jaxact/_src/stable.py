@@ -115,7 +115,8 @@ def _sech2_forward(x: jax.Array) -> jax.Array:
   # sech^2 x = 4 e / (1 + e)^2 with e = exp(-2|x|): never 1 - tanh^2.
   e = jnp.exp(-2.0 * jnp.abs(x))
   d = 1.0 + e
-  return 4.0 * e / (d * d)
+  # At most 1, as sech^2 is: near 0 the rounding could give 1 + ULP.
+  return jnp.minimum(4.0 * e / (d * d), 1.0)
 
 
 tanh = stable_kernel(_tanh_forward, derivative=lambda x: sech2(x))
@@ -131,7 +132,8 @@ def _sigmoid_prime_forward(x: jax.Array) -> jax.Array:
   # sigma'(x) = e / (1 + e)^2 with e = exp(-|x|): never sigma (1 - sigma).
   e = jnp.exp(-jnp.abs(x))
   d = 1.0 + e
-  return e / (d * d)
+  # At most 1/4, as sigma' is: near 0 the rounding could exceed it by an ULP.
+  return jnp.minimum(e / (d * d), 0.25)
 
 
 sigmoid = stable_kernel(_sigmoid_forward, derivative=lambda x: sigmoid_prime(x))
