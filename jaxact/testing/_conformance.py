@@ -75,22 +75,23 @@ def run(
 
 def format_table(result: dict[str, Any]) -> str:
   """The results as a plain-text table, one row per activation and dtype."""
+  w = max([len("activation")] + [len(rep["name"]) for rep in result["reports"]]) + 2
   lines = [
     f"jaxact {result['jaxact']} conformance on {result['backend']} ({', '.join(result['devices'])}), "
     f"jax {result['jax']}",
     "max error in ULPs of the output dtype at the exact value (mpmath), measured/bound",
     "",
-    f"{'activation':<14}{'dtype':<10}{'points':>7}  {'value':>11}  {'f1':>11}  {'f2':>11}"
+    f"{'activation':<{w}}{'dtype':<10}{'points':>7}  {'value':>11}  {'f1':>11}  {'f2':>11}"
     f"  {'non-finite':>10}  {'NaN->NaN':>8}  result",
   ]
   for rep in result["reports"]:
     for r in rep["results"]:
       if r["skipped"]:
-        lines.append(f"{rep['name']:<14}{r['dtype']:<10} skipped: {r['skipped']}")
+        lines.append(f"{rep['name']:<{w}}{r['dtype']:<10} skipped: {r['skipped']}")
         continue
       cells = "  ".join(f"{e:>6.2f}/{b:<4g}" for e, b in zip(r["max_ulp"], r["bounds"]))
       lines.append(
-        f"{rep['name']:<14}{r['dtype']:<10}{r['points']:>7}  {cells}  {r['nonfinite']:>10}"
+        f"{rep['name']:<{w}}{r['dtype']:<10}{r['points']:>7}  {cells}  {r['nonfinite']:>10}"
         f"  {'yes' if r['nan_propagates'] else 'NO':>8}  {'pass' if r['passed'] else 'FAIL'}"
       )
   failed = [rep["name"] for rep in result["reports"] if not rep["passed"]]
