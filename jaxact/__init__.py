@@ -12,6 +12,7 @@ from jaxact._src.core import stable_kernel as stable_kernel
 from jaxact._src.exponential import celu as celu
 from jaxact._src.exponential import elu as elu
 from jaxact._src.exponential import selu as selu
+from jaxact._src.gates import quick_gelu as quick_gelu
 from jaxact._src.gates import silu as silu
 from jaxact._src.gates import silu as swish
 from jaxact._src.hard import hard_sigmoid as hard_sigmoid
@@ -62,6 +63,7 @@ __all__ = [
   "names",
   "normalizer",
   "prelu",
+  "quick_gelu",
   "relu",
   "relu6",
   "selu",

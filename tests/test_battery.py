@@ -123,3 +123,21 @@ def test_ulp_error_is_measured_at_the_exact_value():
   np.testing.assert_allclose(err, [0.25])
   assert jt.ulp_error(np.array([np.nan]), one, np.zeros(1), np.float32)[0] == np.inf
   assert jt.ulp_error(np.array([np.inf]), np.array([np.inf]), np.zeros(1), np.float32)[0] == 0
+
+
+# Hyperparameters other than the defaults. A gate slope that is not a power of two
+# makes beta * x inexact, whose rounding error the tail amplifies |beta x| times
+# unless it is carried (silu computes beta x as a double word).
+NON_DEFAULT = [
+  ("silu", {"beta": 1.702}),
+  ("silu", {"beta": 0.3}),
+  ("softplus", {"beta": 0.3}),
+]
+
+
+@pytest.mark.parametrize(("name", "params"), NON_DEFAULT, ids=lambda v: str(v))
+def test_elementwise_battery_other_params(name, params):
+  ref = jt.ELEMENTWISE[name]
+  ref = jt.Reference(ref.f, ref.d1, ref.d2, params=params, kinks=ref.kinks)
+  report = jt.check_activation(jaxact.get(name), ref, name=name, dtypes=("float32", "float64"))
+  assert report.passed, str(report)

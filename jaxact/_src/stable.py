@@ -181,29 +181,79 @@ def exp_neg_shift(dtype) -> float:
   return math.exp(-SCALE_SHIFT[np.dtype(dtype)])
 
 
-def sigmoid_times(z: jax.Array, m: jax.Array) -> jax.Array:
-  """m * sigmoid(z), accurate where sigmoid(z) alone would be subnormal; 0 at z = -inf.
+def sigmoid_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None) -> jax.Array:
+  """m * sigmoid(z + z_lo), accurate where sigmoid(z) alone would be subnormal; 0 at z = -inf.
 
   One exponential: of z + c below -c (then sigmoid(z) = e^z to full precision and
-  the product is (m e^(z + c)) e^-c), of -|z| elsewhere.
+  the product is (m e^(z + c)) e^-c), of -|z| elsewhere. ``z_lo`` is the rounding
+  error of ``z`` when it was computed in two parts (see ``two_prod``): in the tail,
+  sigmoid(z) = e^z has a relative error of |z| times that of z, so a z of 80 rounded
+  once costs 40 ULP; with z_lo it costs none.
   """
   c = SCALE_SHIFT[np.dtype(z.dtype)]
   low = z < -c
   e = jnp.exp(jnp.where(low, z + c, -jnp.abs(z)))
+  if z_lo is not None:
+    e = e * (1.0 + jnp.where(low | (z < 0), z_lo, -z_lo))
   normal = m * jnp.where(z >= 0, jnp.ones_like(e), e) / (1.0 + e)
   y = jnp.where(low, (m * e) * math.exp(-c), normal)
   return jnp.where(z == -jnp.inf, jnp.zeros_like(y), y)
 
 
-def sigmoid_prime_times(z: jax.Array, m: jax.Array) -> jax.Array:
-  """m * sigmoid'(z), accurate where sigmoid'(z) alone would be subnormal; 0 at z = +-inf."""
+def sigmoid_prime_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None) -> jax.Array:
+  """m * sigmoid'(z + z_lo), accurate where sigmoid'(z) alone would be subnormal; 0 at z = +-inf."""
   c = SCALE_SHIFT[np.dtype(z.dtype)]
   a = -jnp.abs(z)
   low = a < -c
   e = jnp.exp(jnp.where(low, a + c, a))
+  if z_lo is not None:
+    e = e * (1.0 + jnp.where(z < 0, z_lo, -z_lo))
   d = 1.0 + e
   y = jnp.where(low, (m * e) * math.exp(-c), m * e / (d * d))
   return jnp.where(jnp.isinf(z), jnp.zeros_like(y), y)
+
+
+# Error-free transformations (double-word arithmetic), for arguments whose rounding
+# error is amplified, as that of z in exp(z) for large |z|. split() keeps the high
+# half of the significand by masking bits, so no step can be folded away by the
+# compiler (Veltkamp's splitting by a multiply-subtract could be).
+_SPLIT = {
+  np.dtype(np.float32): (np.uint32, np.uint32(0xFFFFF000)),  # 12 of 24 bits
+  np.dtype(np.float64): (np.uint64, np.uint64(0xFFFFFFFFF8000000)),  # 26 of 53 bits
+}
+
+
+def split(a: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """(hi, lo) with hi + lo = a exactly and hi holding the high half of the significand."""
+  utype, mask = _SPLIT[np.dtype(a.dtype)]
+  bits = jax.lax.bitcast_convert_type(a, utype)
+  hi = jax.lax.bitcast_convert_type(bits & mask, a.dtype)
+  return hi, a - hi
+
+
+def two_prod(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """(p, e) with p = fl(a b) and p + e = a b (to 2^-100 or so relative; Dekker)."""
+  p = a * b
+  ah, al = split(a)
+  bh, bl = split(b)
+  e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+  # At inf, NaN or overflow the error term is meaningless (inf - inf): 0.
+  return p, jnp.where(jnp.isfinite(p), e, jnp.zeros_like(e))
+
+
+def two_sum(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """(s, e) with s = fl(a + b) and s + e = a + b exactly (Knuth)."""
+  s = a + b
+  bb = s - a
+  return s, (a - (s - bb)) + (b - bb)
+
+
+def split_constant(c: str, dtype) -> tuple[float, float]:
+  """A decimal constant as hi + lo in ``dtype`` (hi the nearest, lo the rest)."""
+  dt = np.dtype(dtype)
+  hi = dt.type(float(decimal.Decimal(c)))
+  lo = dt.type(float(decimal.Decimal(c) - decimal.Decimal(float(hi))))
+  return float(hi), float(lo)
 
 
 def _series_constants(name: str, dtype: np.dtype):
@@ -218,15 +268,18 @@ def _series_constants(name: str, dtype: np.dtype):
   return hi, lo, [float(c) for c in coeffs[:n]]
 
 
-def near_zero(name: str, z: jax.Array) -> tuple[jax.Array, jax.Array]:
+def near_zero(name: str, z: jax.Array, z_lo: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
   """(near, g): whether z is within the series radius of the zero of the factor
   ``name`` (see ``_series.py``), and the factor there from its Taylor series in
   d = z - z0, with z0 split into two floats so that d is accurate to one rounding.
+  ``z_lo`` is the rounding error of ``z`` where it was computed as a double word.
   """
   hi, lo, coeffs = _series_constants(name, np.dtype(z.dtype))
   # The barrier keeps XLA from folding (z - hi) - lo into z - (hi + lo), which
   # rounds lo away (it reassociates constants under jit).
   d = jax.lax.optimization_barrier(z - hi) - lo
+  if z_lo is not None:
+    d = d + z_lo
   near = jnp.abs(d) < _series.RADIUS
   d = jnp.clip(d, -_series.RADIUS, _series.RADIUS)
   acc = jnp.full_like(d, coeffs[-1])

@@ -132,6 +132,22 @@ def _silu_d1(z):
   return _sig(z) * (1 + z * _sig(-z))
 
 
+def _gate_f(x, beta):
+  return mp.mpf(0) if x == -mp.inf else x * _sig(beta * x)
+
+
+def _gate_d1(x, beta):
+  return _silu_d1(beta * x)
+
+
+def _gate_d2(x, beta):
+  if mp.isinf(x):
+    return mp.mpf(0)
+  z = beta * x
+  return beta * _sig1(z) * (2 - z * mp.tanh(z / 2))
+
+
+_QUICK_GELU_K = "1.702"  # converted at the working precision
 _SELU_A = mp.mpf("1.6732632423543772848170429916717")
 _SELU_L = mp.mpf("1.0507009873554804934193349852946")
 
@@ -219,12 +235,11 @@ ELEMENTWISE.update(
     ),
     "squareplus": Reference(f=_sq_f, d1=_sq_d1, d2=lambda x, b: b / (2 * _sq_h(x, b) ** 3)),
     "log1mexp": Reference(f=_log1mexp, d1=_log1mexp_d1, d2=_log1mexp_d2),
-    "silu": Reference(
-      f=lambda x, beta: mp.mpf(0) if x == -mp.inf else x * _sig(beta * x),
-      d1=lambda x, beta: _silu_d1(beta * x),
-      d2=lambda x, beta: (
-        beta * _sig1(beta * x) * (2 - beta * x * mp.tanh(beta * x / 2)) if not mp.isinf(x) else mp.mpf(0)
-      ),
+    "silu": Reference(f=_gate_f, d1=_gate_d1, d2=_gate_d2),
+    "quick_gelu": Reference(
+      f=lambda x: _gate_f(x, mp.mpf(_QUICK_GELU_K)),
+      d1=lambda x: _gate_d1(x, mp.mpf(_QUICK_GELU_K)),
+      d2=lambda x: _gate_d2(x, mp.mpf(_QUICK_GELU_K)),
     ),
   }
 )
