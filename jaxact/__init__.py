@@ -12,6 +12,10 @@ from jaxact._src.core import stable_kernel as stable_kernel
 from jaxact._src.exponential import celu as celu
 from jaxact._src.exponential import elu as elu
 from jaxact._src.exponential import selu as selu
+from jaxact._src.gates import gelu as gelu
+from jaxact._src.gates import gelu_erf as gelu_erf
+from jaxact._src.gates import gelu_tanh as gelu_tanh
+from jaxact._src.gates import mish as mish
 from jaxact._src.gates import quick_gelu as quick_gelu
 from jaxact._src.gates import silu as silu
 from jaxact._src.gates import silu as swish
@@ -48,6 +52,9 @@ __all__ = [
   "activation",
   "celu",
   "elu",
+  "gelu",
+  "gelu_erf",
+  "gelu_tanh",
   "get",
   "hard_sigmoid",
   "hard_silu",
@@ -60,6 +67,7 @@ __all__ = [
   "log_sigmoid",
   "log_softmax",
   "logsumexp",
+  "mish",
   "names",
   "normalizer",
   "prelu",

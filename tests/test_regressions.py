@@ -263,3 +263,81 @@ def test_silu_beta_is_differentiable():
   g = jax.grad(lambda b: jnp.sum(jaxact.silu(jnp.asarray(x), beta=b)))(1.7)
   exact = sum(mp.diff(lambda b, v=v: v * _sig(b * v), mp.mpf("1.7")) for v in x)
   assert _rel(g, exact) < 1e-14
+
+
+# GELU (both forms), mish, quick_gelu: issue reproducers.
+
+
+def _gelu_tanh_exact(x):
+  a = 2 * mp.sqrt(2 / mp.pi)
+  return x * _sig(a * (x + mp.mpf("0.044715") * x**3))
+
+
+def test_gelu_float16_gradient_is_finite_at_148():
+  # jax.nn: NaN (x^3 overflows float16 inside the derivative).
+  for approximate in (True, False):
+    for x in (148.0, 300.0, 60000.0):
+      g = jax.grad(lambda t, a=approximate: jaxact.gelu(t, approximate=a))(jnp.float16(x))
+      assert g.dtype == jnp.float16 and float(g) == 1.0, (approximate, x, g)
+      h = jax.grad(jax.grad(lambda t, a=approximate: jaxact.gelu(t, approximate=a)))(jnp.float16(x))
+      assert np.isfinite(float(h)) and float(h) == 0.0
+
+
+def test_gelu_float32_gradient_is_finite_where_x_cubed_overflows():
+  for x in (1.07e19, 1e30, -1e30):
+    g = jax.grad(jaxact.gelu)(jnp.float32(x))
+    assert float(g) == (1.0 if x > 0 else 0.0), x
+
+
+def test_gelu_tanh_no_cancellation_in_the_left_tail():
+  # jax.nn.gelu(-3.) is 208 ULP off; below -4.87 it returns -0.
+  for x in (-3.0, -5.0, -9.0):
+    y = jaxact.gelu(jnp.float32(x))
+    assert _rel(y, _gelu_tanh_exact(mp.mpf(x))) < 4 * 2.0**-23, x
+  assert float(jaxact.gelu(jnp.float32(-9.0))) < 0
+
+
+def test_gelu_erf_left_tail():
+  # jax.nn.gelu(-6., approximate=False) is 27 ULP off (180 ULP on [-12.5, -1]).
+  for x in (-1.0, -6.0, -12.0, -13.0):
+    y = jaxact.gelu(jnp.float32(x), approximate=False)
+    assert _rel(y, mp.mpf(x) * mp.ncdf(x)) < 4 * 2.0**-23, x
+
+
+@pytest.mark.parametrize("fn", ["silu", "gelu", "gelu_erf", "mish", "hard_silu", "quick_gelu"])
+def test_self_gated_units_at_minus_inf(fn):
+  # jax.nn: NaN for silu, gelu, mish, hard_silu at -inf (limit 0).
+  f = jaxact.get(fn)
+  assert float(f(jnp.float32(-jnp.inf))) == 0.0
+  assert float(jax.grad(f)(jnp.float32(-jnp.inf))) == 0.0
+  assert float(jax.grad(f)(jnp.float32(jnp.inf))) == 1.0
+
+
+def test_mish_second_derivative_float16_at_40000():
+  # jax.nn: NaN.
+  h = jax.grad(jax.grad(jaxact.mish))(jnp.float16(40000.0))
+  assert float(h) == 0.0
+
+
+def test_mish_left_tail_keeps_normal_results():
+  # mish(-89) = -89 e^-89 (2 + ...)/2 ~ -1.8e-37: normal, though e^-89 is not.
+  x = mp.mpf(-89)
+  exact = x * mp.tanh(mp.log1p(mp.exp(x)))
+  assert _rel(jaxact.mish(jnp.float32(-89.0)), exact) < 4 * 2.0**-23
+
+
+_EXACT = {
+  "gelu": _gelu_tanh_exact,
+  "gelu_erf": lambda t: t * mp.ncdf(t),
+  "mish": lambda t: t * mp.tanh(mp.log1p(mp.exp(t))),
+}
+
+
+@pytest.mark.parametrize("fn", sorted(_EXACT))
+def test_second_derivatives_in_the_right_tail(fn):
+  # jax.nn: 0 or digits lost in the tails for softplus, silu, mish, both gelus.
+  f = jaxact.get(fn)
+  for x in (6.0, 9.0):
+    h = jax.grad(jax.grad(f))(jnp.float32(x))
+    exact = mp.diff(_EXACT[fn], mp.mpf(x), 2)
+    assert _rel(h, exact) < 16 * 2.0**-23, (fn, x, float(h), float(exact))

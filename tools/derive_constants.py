@@ -26,6 +26,26 @@ def _sig(z):
   return 1 / (1 + mp.exp(-z))
 
 
+_A = 2 * mp.sqrt(2 / mp.pi)  # gelu's tanh form: z(x) = x (a + b x^2)
+_B = mp.mpf("0.044715") * _A
+
+
+def _z(x):
+  return x * (_A + _B * x * x)
+
+
+def _zp(x):
+  return _A + 3 * _B * x * x
+
+
+def _mish_d_neg(x):
+  return (2 + mp.exp(x)) * (2 + 2 * mp.exp(x) + mp.exp(2 * x))
+
+
+def _softplus_tanh(x):
+  return mp.tanh(mp.log1p(mp.exp(x)))
+
+
 # name -> (g, a starting guess for its zero)
 FACTORS = {
   # silu'(z) = sigma(z) * (1 + z sigma(-z))
@@ -33,7 +53,37 @@ FACTORS = {
   # silu''(z) = sigma'(z) * (2 - z tanh(z / 2)), even in z: two zeros
   "silu_d2_pos": (lambda z: 2 - z * mp.tanh(z / 2), 2.4),
   "silu_d2_neg": (lambda z: 2 - z * mp.tanh(z / 2), -2.4),
+  # gelu (tanh form), z = x (a + b x^2): gelu' = sigma(z) (1 + x z' sigma(-z))
+  "gelu_tanh_d1": (lambda x: 1 + x * _zp(x) * _sig(-_z(x)), -0.75),
+  # gelu'' = sigma'(z) (2 z' + x z'' - x z'^2 tanh(z / 2)), even in x: two zeros
+  "gelu_tanh_d2_pos": (lambda x: 2 * _zp(x) + 6 * _B * x * x - x * _zp(x) ** 2 * mp.tanh(_z(x) / 2), 1.4),
+  "gelu_tanh_d2_neg": (lambda x: 2 * _zp(x) + 6 * _B * x * x - x * _zp(x) ** 2 * mp.tanh(_z(x) / 2), -1.4),
+  # gelu (erf form): gelu' = exp(-x^2/2) (erfcx(-x/sqrt 2) / 2 + x / sqrt(2 pi))
+  "gelu_d1": (lambda x: mp.erfc(-x / mp.sqrt(2)) * mp.exp(x * x / 2) / 2 + x / mp.sqrt(2 * mp.pi), -0.75),
+  # mish' = e / D^2 ((2 + e) D + 4 x (1 + e)), e = exp(x), D = 2 + 2e + e^2 (x < 0)
+  "mish_d1": (
+    lambda x: (2 + mp.exp(x)) * (2 + 2 * mp.exp(x) + mp.exp(2 * x)) + 4 * x * (1 + mp.exp(x)),
+    -1.2,
+  ),
+  # mish'' = sech^2(softplus x) sigma(x) (2 + x (sigma(-x) - 2 tanh(softplus x) sigma(x)))
+  "mish_d2_pos": (lambda x: 2 + x * (_sig(-x) - 2 * _softplus_tanh(x) * _sig(x)), 1.5),
+  "mish_d2_neg": (lambda x: 2 + x * (_sig(-x) - 2 * _softplus_tanh(x) * _sig(x)), -2.25),
 }
+
+# erfcx(t) = G(Z) / (t + K), Z = (t - K) / (t + K), for t >= 0 (Z in [-1, 1)): G is
+# smooth on [-1, 1] (it tends to 1/sqrt(pi) as t -> inf) and a polynomial in Z of
+# modest degree fits it to below the rounding of each dtype (Chebyshev fit; the
+# fit's error bound is printed). Monomial coefficients, highest power first; their
+# absolute sum is about max G = K, so Horner's rule does not cancel.
+ERFCX_K = 3
+ERFCX_DEGREE = {"float32": 12, "float64": 25}
+
+
+def _erfcx_g(z):
+  if z >= 1:
+    return 1 / mp.sqrt(mp.pi)
+  t = ERFCX_K * (1 + z) / (1 - z)
+  return mp.erfc(t) * mp.exp(t * t) * (t + ERFCX_K)
 
 
 def main() -> None:
@@ -54,6 +104,20 @@ def main() -> None:
     lines.append("    (")
     lines += [f'      "{mp.nstr(c, 25)}",' for c in coeffs[1:]]
     lines.append("    ),")
+    lines.append("  ),")
+  lines.append("}")
+  lines += [
+    "",
+    f"ERFCX_K = {ERFCX_K!r}",
+    "",
+    "# dtype -> coefficients of G(Z), highest power first",
+    "ERFCX = {",
+  ]
+  for dtype, degree in ERFCX_DEGREE.items():
+    poly, err = mp.chebyfit(_erfcx_g, [-1, 1], degree + 1, error=True)
+    print(f"erfcx {dtype}: degree {degree}, max error of G {mp.nstr(err, 3)} (G >= 0.56)")
+    lines.append(f'  "{dtype}": (')
+    lines += [f'    "{mp.nstr(c, 25)}",' for c in poly]
     lines.append("  ),")
   lines.append("}")
   path = os.path.join(os.path.dirname(__file__), "..", "jaxact", "_src", "_series.py")

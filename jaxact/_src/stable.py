@@ -243,7 +243,8 @@ def two_prod(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 def two_sum(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
   """(s, e) with s = fl(a + b) and s + e = a + b exactly (Knuth)."""
-  s = a + b
+  # The barrier keeps XLA from folding (c + b) - c into b for a constant c.
+  s = jax.lax.optimization_barrier(a + b)
   bb = s - a
   return s, (a - (s - bb)) + (b - bb)
 

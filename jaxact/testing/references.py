@@ -147,6 +147,76 @@ def _gate_d2(x, beta):
   return beta * _sig1(z) * (2 - z * mp.tanh(z / 2))
 
 
+def _gelu_tanh_parts(x):
+  a = 2 * mp.sqrt(2 / mp.pi)
+  b = mp.mpf("0.044715") * a
+  return x * (a + b * x * x), a + 3 * b * x * x, 6 * b * x
+
+
+def _gelu_tanh_f(x):
+  if mp.isinf(x):
+    return x if x > 0 else mp.mpf(0)
+  return x * _sig(_gelu_tanh_parts(x)[0])
+
+
+def _gelu_tanh_d1(x):
+  if mp.isinf(x):
+    return mp.mpf(1) if x > 0 else mp.mpf(0)
+  z, zp, _ = _gelu_tanh_parts(x)
+  return _sig(z) + x * zp * _sig1(z)
+
+
+def _gelu_tanh_d2(x):
+  if mp.isinf(x):
+    return mp.mpf(0)
+  z, zp, zpp = _gelu_tanh_parts(x)
+  return _sig1(z) * (2 * zp + x * zpp - x * zp * zp * mp.tanh(z / 2))
+
+
+def _gelu_erf_f(x):
+  if mp.isinf(x):
+    return x if x > 0 else mp.mpf(0)
+  return x * mp.ncdf(x)
+
+
+def _gelu_erf_d1(x):
+  if mp.isinf(x):
+    return mp.mpf(1) if x > 0 else mp.mpf(0)
+  return mp.ncdf(x) + x * mp.npdf(x)
+
+
+def _gelu_erf_d2(x):
+  if mp.isinf(x):
+    return mp.mpf(0)
+  return mp.npdf(x) * (2 - x * x)
+
+
+def _mish_t(x):
+  return mp.tanh(_sp(x))
+
+
+def _mish_f(x):
+  if mp.isinf(x):
+    return x if x > 0 else mp.mpf(0)
+  return x * _mish_t(x)
+
+
+def _mish_d1(x):
+  if mp.isinf(x):
+    return mp.mpf(1) if x > 0 else mp.mpf(0)
+  t = _mish_t(x)
+  return t + x * mp.sech(_sp(x)) ** 2 * _sig(x)
+
+
+def _mish_d2(x):
+  if mp.isinf(x):
+    return mp.mpf(0)
+  t = _mish_t(x)
+  # sech^2(softplus x) = 1 - t^2, written without cancellation for large x.
+  sech2 = mp.sech(_sp(x)) ** 2
+  return sech2 * _sig(x) * (2 + x * (_sig(-x) - 2 * t * _sig(x)))
+
+
 _QUICK_GELU_K = "1.702"  # converted at the working precision
 _SELU_A = mp.mpf("1.6732632423543772848170429916717")
 _SELU_L = mp.mpf("1.0507009873554804934193349852946")
@@ -236,6 +306,10 @@ ELEMENTWISE.update(
     "squareplus": Reference(f=_sq_f, d1=_sq_d1, d2=lambda x, b: b / (2 * _sq_h(x, b) ** 3)),
     "log1mexp": Reference(f=_log1mexp, d1=_log1mexp_d1, d2=_log1mexp_d2),
     "silu": Reference(f=_gate_f, d1=_gate_d1, d2=_gate_d2),
+    "gelu_erf": Reference(f=_gelu_erf_f, d1=_gelu_erf_d1, d2=_gelu_erf_d2),
+    "gelu_tanh": Reference(f=_gelu_tanh_f, d1=_gelu_tanh_d1, d2=_gelu_tanh_d2),
+    "gelu": Reference(f=_gelu_tanh_f, d1=_gelu_tanh_d1, d2=_gelu_tanh_d2),
+    "mish": Reference(f=_mish_f, d1=_mish_d1, d2=_mish_d2),
     "quick_gelu": Reference(
       f=lambda x: _gate_f(x, mp.mpf(_QUICK_GELU_K)),
       d1=lambda x: _gate_d1(x, mp.mpf(_QUICK_GELU_K)),
