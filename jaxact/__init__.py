@@ -28,6 +28,7 @@ from jaxact._src.hard import sparse_sigmoid as sparse_sigmoid
 from jaxact._src.normalizers import log_softmax as log_softmax
 from jaxact._src.normalizers import logsumexp as logsumexp
 from jaxact._src.normalizers import softmax as softmax
+from jaxact._src.normalizers import softmin as softmin
 from jaxact._src.rectifiers import identity as identity
 from jaxact._src.rectifiers import leaky_relu as leaky_relu
 from jaxact._src.rectifiers import prelu as prelu
@@ -79,6 +80,7 @@ __all__ = [
   "silu",
   "soft_sign",
   "softmax",
+  "softmin",
   "softplus",
   "sparse_plus",
   "sparse_sigmoid",

@@ -176,6 +176,58 @@ def softmax(x: jax.Array, axis: int | tuple[int, ...] | None = -1, where: jax.Ar
 
 @normalizer(
   family="normalizers",
+  formula="exp(-x_i) / sum_j exp(-x_j)",
+  output_range="[0, 1], rows sum to 1",
+  monotonic=None,
+  smoothness="C^inf",
+  zero_centred=False,
+  bounded=True,
+  conventions=(
+    "softmax(-x): where=False and +inf entries get 0 with a gradient exactly 0; a fully "
+    "masked or all +inf row gives 0 and no NaN gradient; a row with -inf entries gives the "
+    "limit, 1/k on each of its k -inf entries, gradient 0. PyTorch's dim is axis here."
+  ),
+)
+def softmin(x: jax.Array, axis: int | tuple[int, ...] | None = -1, where: jax.Array | None = None):
+  r"""Softmin along ``axis``: ``softmax(-x)``, as PyTorch's ``softmin``.
+
+  .. math::
+    \mathrm{softmin}(x)_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}}
+
+  The negation is exact, so it has softmax's accuracy. ``+inf`` entries and
+  ``where=False`` entries get 0 and an exactly zero gradient; a fully masked row
+  gives 0. A row with ``-inf`` entries gives its limit: the mass shared equally by
+  those entries, gradient 0 (``softmax`` with ``+inf`` gives NaN, as ``jax.nn``).
+
+  Args:
+    x: input array. float16/bfloat16 are computed in float32 and rounded once.
+    axis: axis or axes to normalise over (``None``: all); PyTorch's ``dim``.
+    where: boolean mask that broadcasts to ``x``; ``False`` entries are excluded.
+
+  Returns:
+    An array of the same shape and dtype as ``x``.
+
+  Accuracy, normwise: value <= 4 ULP, gradient <= 8, Hessian-vector product <= 16 in
+  float32/float64; 1, 1, 2 ULP in float16/bfloat16.
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> jaxact.softmin(jnp.array([0.0, 1.0, jnp.inf], dtype=jnp.float32))
+    Array([0.7310586 , 0.26894143, 0.        ], dtype=float32)
+  """
+  if _empty(x, axis):
+    return x
+  z = _masked(-x, where)
+  # A -inf entry takes the whole mass (the limit), shared equally among the -inf
+  # entries of its row; the row is then constant, its gradient 0.
+  top = z == jnp.inf
+  has_top = jnp.any(top, axis, keepdims=True)
+  z = jnp.where(has_top, jnp.where(top, 0.0, -jnp.inf), z)
+  return _softmax(z, axis)
+
+
+@normalizer(
+  family="normalizers",
   formula="x_i - log(sum_j exp(x_j))",
   output_range="[-inf, 0]",
   monotonic=None,

@@ -398,8 +398,21 @@ def _logsumexp_refs(x, w, v):
   return ([lse], g, h), scales
 
 
+def _softmin_refs(x, w, v):
+  # softmin(x) = softmax(-x): the gradient changes sign, the Hessian does not. With
+  # -inf entries, the limit: 1/k on each of the k -inf entries, a constant row.
+  k = sum(1 for xi in x if xi == -mp.inf)
+  if k:
+    s = [mp.mpf(1) / k if xi == -mp.inf else mp.mpf(0) for xi in x]
+    zero = [mp.mpf(0)] * len(x)
+    return (s, zero, zero), (max(s), mp.mpf(0), mp.mpf(0))
+  (s, g, h), scales = _softmax_refs([-xi for xi in x], w, v)
+  return (s, [-gi for gi in g], h), scales
+
+
 NORMALIZERS: dict[str, Callable[..., Any]] = {
   "softmax": _softmax_refs,
+  "softmin": _softmin_refs,
   "log_softmax": _log_softmax_refs,
   "logsumexp": _logsumexp_refs,
 }
