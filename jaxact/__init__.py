@@ -38,6 +38,8 @@ from jaxact._src.registry import Info as Info
 from jaxact._src.registry import get as get
 from jaxact._src.registry import info as info
 from jaxact._src.registry import names as names
+from jaxact._src.shrinkage import hardshrink as hardshrink
+from jaxact._src.shrinkage import softshrink as softshrink
 from jaxact._src.sigmoidal import sigmoid as sigmoid
 from jaxact._src.sigmoidal import soft_sign as soft_sign
 from jaxact._src.sigmoidal import tanh as tanh
@@ -61,6 +63,7 @@ __all__ = [
   "hard_silu",
   "hard_swish",
   "hard_tanh",
+  "hardshrink",
   "identity",
   "info",
   "leaky_relu",
@@ -82,6 +85,7 @@ __all__ = [
   "softmax",
   "softmin",
   "softplus",
+  "softshrink",
   "sparse_plus",
   "sparse_sigmoid",
   "squareplus",

@@ -39,8 +39,10 @@ def _num_grad(f, x, i):
 def _direct_value(name, x):
   # The definitions, without the max shift the references use.
   s = mp.fsum(mp.exp(xi) for xi in x)
+  s_neg = mp.fsum(mp.exp(-xi) for xi in x)
   return {
     "softmax": [mp.exp(xi) / s for xi in x],
+    "softmin": [mp.exp(-xi) / s_neg for xi in x],
     "log_softmax": [xi - mp.log(s) for xi in x],
     "logsumexp": [mp.log(s)],
   }[name]

@@ -99,6 +99,24 @@ def _softmax_jvp(axis, primals, tangents):
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _softmin(z: jax.Array, axis: tuple[int, ...]) -> jax.Array:
+  # softmax(z), z = -x, where +inf entries of z (-inf of x) are tied maxima infinitely
+  # above the rest: the row is uniform on them. The tangent is softmax's, from y
+  # alone (one residual), which is the limit's: the Jacobian of the uniform softmax
+  # over the tied entries.
+  top = z == jnp.inf
+  has_top = jnp.any(top, axis, keepdims=True)
+  return _softmax(jnp.where(has_top, jnp.where(top, 0.0, -jnp.inf), z), axis)
+
+
+@_softmin.defjvp
+def _softmin_jvp(axis, primals, tangents):
+  (z,), (t,) = primals, tangents
+  y = _softmin(z, axis)
+  return y, y * (t - jnp.sum(y * t, axis, keepdims=True))
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _log_softmax(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
   z = _shift(x, axis)
   # The normaliser is >= 0, or -inf for an all -inf row, whose output is z = -inf.
@@ -185,7 +203,8 @@ def softmax(x: jax.Array, axis: int | tuple[int, ...] | None = -1, where: jax.Ar
   conventions=(
     "softmax(-x): where=False and +inf entries get 0 with a gradient exactly 0; a fully "
     "masked or all +inf row gives 0 and no NaN gradient; a row with -inf entries gives the "
-    "limit, 1/k on each of its k -inf entries, gradient 0. PyTorch's dim is axis here."
+    "limit, 1/k on each of its k -inf entries (ties infinitely below the rest; Jacobian "
+    "of the uniform softmax over them). PyTorch's dim is axis here."
   ),
 )
 def softmin(x: jax.Array, axis: int | tuple[int, ...] | None = -1, where: jax.Array | None = None):
@@ -196,8 +215,10 @@ def softmin(x: jax.Array, axis: int | tuple[int, ...] | None = -1, where: jax.Ar
 
   The negation is exact, so it has softmax's accuracy. ``+inf`` entries and
   ``where=False`` entries get 0 and an exactly zero gradient; a fully masked row
-  gives 0. A row with ``-inf`` entries gives its limit: the mass shared equally by
-  those entries, gradient 0 (``softmax`` with ``+inf`` gives NaN, as ``jax.nn``).
+  gives 0. A row with ``-inf`` entries gives its limit, the mass shared equally by
+  those entries, as ties infinitely below the rest: the Jacobian is that of the
+  uniform softmax over them (0 for a single one). ``softmax`` with ``+inf`` gives
+  NaN, as ``jax.nn``.
 
   Args:
     x: input array. float16/bfloat16 are computed in float32 and rounded once.
@@ -217,13 +238,7 @@ def softmin(x: jax.Array, axis: int | tuple[int, ...] | None = -1, where: jax.Ar
   """
   if _empty(x, axis):
     return x
-  z = _masked(-x, where)
-  # A -inf entry takes the whole mass (the limit), shared equally among the -inf
-  # entries of its row; the row is then constant, its gradient 0.
-  top = z == jnp.inf
-  has_top = jnp.any(top, axis, keepdims=True)
-  z = jnp.where(has_top, jnp.where(top, 0.0, -jnp.inf), z)
-  return _softmax(z, axis)
+  return _softmin(_masked(-x, where), axis)
 
 
 @normalizer(

@@ -304,6 +304,18 @@ ELEMENTWISE.update(
       d2=lambda x: -2 * mp.sign(x) / (1 + abs(x)) ** 3,
     ),
     "squareplus": Reference(f=_sq_f, d1=_sq_d1, d2=lambda x, b: b / (2 * _sq_h(x, b) ** 3)),
+    "hardshrink": Reference(
+      f=lambda x, lambd: x if abs(x) > lambd else mp.mpf(0),
+      d1=lambda x, lambd: mp.mpf(1) if abs(x) > lambd else mp.mpf(0),
+      d2=lambda x, lambd: mp.mpf(0),
+      kinks=(-0.5, 0.5),
+    ),
+    "softshrink": Reference(
+      f=lambda x, lambd: x - lambd if x > lambd else (x + lambd if x < -lambd else mp.mpf(0)),
+      d1=lambda x, lambd: mp.mpf(1) if abs(x) > lambd else mp.mpf(0),
+      d2=lambda x, lambd: mp.mpf(0),
+      kinks=(-0.5, 0.5),
+    ),
     "log1mexp": Reference(f=_log1mexp, d1=_log1mexp_d1, d2=_log1mexp_d2),
     "silu": Reference(f=_gate_f, d1=_gate_d1, d2=_gate_d2),
     "gelu_erf": Reference(f=_gelu_erf_f, d1=_gelu_erf_d1, d2=_gelu_erf_d2),
@@ -400,12 +412,10 @@ def _logsumexp_refs(x, w, v):
 
 def _softmin_refs(x, w, v):
   # softmin(x) = softmax(-x): the gradient changes sign, the Hessian does not. With
-  # -inf entries, the limit: 1/k on each of the k -inf entries, a constant row.
-  k = sum(1 for xi in x if xi == -mp.inf)
-  if k:
-    s = [mp.mpf(1) / k if xi == -mp.inf else mp.mpf(0) for xi in x]
-    zero = [mp.mpf(0)] * len(x)
-    return (s, zero, zero), (max(s), mp.mpf(0), mp.mpf(0))
+  # -inf entries, the limit: they are tied, infinitely below the rest, so the row is
+  # the softmax of (0 on them, -inf elsewhere).
+  if any(xi == -mp.inf for xi in x):
+    x = [mp.mpf(0) if xi == -mp.inf else mp.inf for xi in x]
   (s, g, h), scales = _softmax_refs([-xi for xi in x], w, v)
   return (s, [-gi for gi in g], h), scales
 
