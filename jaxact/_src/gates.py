@@ -58,10 +58,7 @@ def _gate_d1(
   # m = x z'(x), and the factor's zero given as (series name, its variable).
   m = z if m is None else m
   name, var, var_lo = ("silu_d1", z, z_lo) if series is None else (*series, None)
-  c = stable.SCALE_SHIFT[z.dtype]
-  low = z < -c
-  e = jnp.exp(jnp.where(low, z + c, -jnp.abs(z)))
-  e = e * (1.0 + jnp.where(low | (z < 0), z_lo, -z_lo))
+  e, low = stable.exp_neg_abs_shifted(z, z_lo)
   r = 1.0 / (1.0 + e)
   s_pos = jnp.where(z >= 0, r, e * r)  # sigma(z)
   s_neg = jnp.where(z >= 0, e * r, r)  # sigma(-z)
@@ -72,21 +69,11 @@ def _gate_d1(
   return jnp.where(z == -jnp.inf, jnp.zeros_like(y), y)
 
 
-def _third(d2):
-  # Third derivatives by forward-mode autodiff of the stable second derivative
-  # (elementwise, so a jvp with unit tangent is the derivative); they carry no
-  # accuracy promise.
-  def d3(x, *params):
-    return jax.jvp(lambda t: d2(t, *params), (x,), (jnp.ones_like(x),))[1]
-
-  return d3
-
-
 def _silu_d2(x: jax.Array, beta: jax.Array) -> jax.Array:
   return _gate_d2(*_beta_z(x, beta), beta)
 
 
-silu_d2 = stable_kernel(_silu_d2, derivative=_third(_silu_d2))
+silu_d2 = stable_kernel(_silu_d2, derivative=stable.partial_by_jvp(_silu_d2, 0))
 
 
 def _silu_d1(x: jax.Array, beta: jax.Array) -> jax.Array:
@@ -167,7 +154,7 @@ def _quick_gelu_d2(x: jax.Array) -> jax.Array:
   return _gate_d2(*_const_z(x, _QUICK_GELU_K), float(_QUICK_GELU_K))
 
 
-quick_gelu_d2 = stable_kernel(_quick_gelu_d2, derivative=_third(_quick_gelu_d2))
+quick_gelu_d2 = stable_kernel(_quick_gelu_d2, derivative=stable.partial_by_jvp(_quick_gelu_d2, 0))
 
 
 def _quick_gelu_d1(x: jax.Array) -> jax.Array:
@@ -261,7 +248,7 @@ def _gelu_tanh_d2(x: jax.Array) -> jax.Array:
   return stable.sigmoid_prime_times(z, _gelu_tanh_g2(xc, z, zp), z_lo)
 
 
-gelu_tanh_d2 = stable_kernel(_gelu_tanh_d2, derivative=_third(_gelu_tanh_d2))
+gelu_tanh_d2 = stable_kernel(_gelu_tanh_d2, derivative=stable.partial_by_jvp(_gelu_tanh_d2, 0))
 
 
 def _gelu_tanh_d1(x: jax.Array) -> jax.Array:
@@ -397,7 +384,7 @@ def _gelu_erf_d2(x: jax.Array) -> jax.Array:
   return _unshift((_INV_SQRT2PI * e) * q, low)
 
 
-gelu_erf_d2 = stable_kernel(_gelu_erf_d2, derivative=_third(_gelu_erf_d2))
+gelu_erf_d2 = stable_kernel(_gelu_erf_d2, derivative=stable.partial_by_jvp(_gelu_erf_d2, 0))
 
 
 def _gelu_erf_d1(x: jax.Array) -> jax.Array:
@@ -529,9 +516,7 @@ _MISH_CLAMP = 1e4
 
 def _mish_parts(x: jax.Array):
   xc = jnp.clip(x, -_MISH_CLAMP, _MISH_CLAMP)
-  c = stable.SCALE_SHIFT[x.dtype]
-  low = xc < -c
-  e = jnp.exp(jnp.where(low, xc + c, -jnp.abs(xc)))  # shifted where low
+  e, low = stable.exp_neg_abs_shifted(xc)  # shifted where low
   ed = jnp.where(low, 0.0, e)  # e, where it is not negligible next to 1
   d_neg = 2.0 + ed * (2.0 + ed)
   d_pos = 1.0 + 2.0 * ed * (1.0 + ed)
@@ -561,7 +546,7 @@ def _mish_d2(x: jax.Array) -> jax.Array:
   return jnp.where(low | (low2 & ~neg), y * stable.exp_neg_shift(x.dtype), y)
 
 
-mish_d2 = stable_kernel(_mish_d2, derivative=_third(_mish_d2))
+mish_d2 = stable_kernel(_mish_d2, derivative=stable.partial_by_jvp(_mish_d2, 0))
 
 
 def _mish_d1(x: jax.Array) -> jax.Array:

@@ -26,20 +26,6 @@ def _softplus_z(z: jax.Array, z_lo: jax.Array) -> jax.Array:
   return jnp.maximum(z, 0.0) + jnp.where(z >= 0, z_lo, 0.0) + jnp.log1p(e)
 
 
-def _jvp_in(f, argnum: int):
-  # The partial derivative of an element-wise f(x, *params) in one argument, by
-  # forward-mode autodiff of its stable form (for third derivatives, which carry
-  # no accuracy promise).
-  def partial(*args):
-    def g(t):
-      return f(*args[:argnum], t, *args[argnum + 1 :])
-
-    t = jnp.broadcast_to(args[argnum], jnp.broadcast_shapes(*(jnp.shape(a) for a in args)))
-    return jax.jvp(g, (t,), (jnp.ones_like(t),))[1]
-
-  return partial
-
-
 def _softplus_d2(x: jax.Array, beta: jax.Array) -> jax.Array:
   z, z_lo = stable.two_prod(beta, x)
   return stable.sigmoid_prime_times(z, beta, z_lo)
@@ -47,8 +33,8 @@ def _softplus_d2(x: jax.Array, beta: jax.Array) -> jax.Array:
 
 softplus_d2 = stable_kernel(
   _softplus_d2,
-  derivative=_jvp_in(_softplus_d2, 0),
-  param_derivatives={"beta": _jvp_in(_softplus_d2, 1)},
+  derivative=stable.partial_by_jvp(_softplus_d2, 0),
+  param_derivatives={"beta": stable.partial_by_jvp(_softplus_d2, 1)},
 )
 
 

@@ -181,22 +181,31 @@ def exp_neg_shift(dtype) -> float:
   return math.exp(-SCALE_SHIFT[np.dtype(dtype)])
 
 
-def sigmoid_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None) -> jax.Array:
-  """m * sigmoid(z + z_lo), accurate where sigmoid(z) alone would be subnormal; 0 at z = -inf.
+def exp_neg_abs_shifted(z: jax.Array, z_lo: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
+  """(e, low): e = exp(-|z + z_lo|), except below -c (``low``), where it is
+  exp(z + z_lo + c), that is e^z scaled by e^c (e^z would be subnormal there).
 
-  One exponential: of z + c below -c (then sigmoid(z) = e^z to full precision and
-  the product is (m e^(z + c)) e^-c), of -|z| elsewhere. ``z_lo`` is the rounding
-  error of ``z`` when it was computed in two parts (see ``two_prod``): in the tail,
-  sigmoid(z) = e^z has a relative error of |z| times that of z, so a z of 80 rounded
-  once costs 40 ULP; with z_lo it costs none.
+  ``z_lo`` is the rounding error of ``z`` when it was computed in two parts (see
+  ``two_prod``): in the tail e^z has a relative error of |z| times that of z, so a
+  z of 80 rounded once costs 40 ULP; with z_lo it costs none.
   """
   c = SCALE_SHIFT[np.dtype(z.dtype)]
   low = z < -c
   e = jnp.exp(jnp.where(low, z + c, -jnp.abs(z)))
   if z_lo is not None:
     e = e * (1.0 + jnp.where(low | (z < 0), z_lo, -z_lo))
+  return e, low
+
+
+def sigmoid_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None) -> jax.Array:
+  """m * sigmoid(z + z_lo), accurate where sigmoid(z) alone would be subnormal; 0 at z = -inf.
+
+  One exponential (``exp_neg_abs_shifted``): below -c sigmoid(z) is e^z to full
+  precision and the product is (m e^(z + c)) e^-c.
+  """
+  e, low = exp_neg_abs_shifted(z, z_lo)
   normal = m * jnp.where(z >= 0, jnp.ones_like(e), e) / (1.0 + e)
-  y = jnp.where(low, (m * e) * math.exp(-c), normal)
+  y = jnp.where(low, (m * e) * exp_neg_shift(z.dtype), normal)
   return jnp.where(z == -jnp.inf, jnp.zeros_like(y), y)
 
 
@@ -255,6 +264,22 @@ def split_constant(c: str, dtype) -> tuple[float, float]:
   hi = dt.type(float(decimal.Decimal(c)))
   lo = dt.type(float(decimal.Decimal(c) - decimal.Decimal(float(hi))))
   return float(hi), float(lo)
+
+
+def partial_by_jvp(f, argnum: int):
+  """The partial derivative of an element-wise ``f(x, *params)`` in argument ``argnum``,
+  by forward-mode autodiff of its stable form (a jvp with unit tangent, broadcast to
+  the output). For third derivatives, which carry no accuracy promise.
+  """
+
+  def partial(*args):
+    def g(t):
+      return f(*args[:argnum], t, *args[argnum + 1 :])
+
+    t = jnp.broadcast_to(args[argnum], jnp.broadcast_shapes(*(jnp.shape(a) for a in args)))
+    return jax.jvp(g, (t,), (jnp.ones_like(t),))[1]
+
+  return partial
 
 
 def _series_constants(name: str, dtype: np.dtype):
