@@ -12,9 +12,15 @@ from jaxact._src.core import stable_kernel as stable_kernel
 from jaxact._src.exponential import celu as celu
 from jaxact._src.exponential import elu as elu
 from jaxact._src.exponential import selu as selu
+from jaxact._src.gated import gated as gated
+from jaxact._src.gated import geglu as geglu
+from jaxact._src.gated import glu as glu
+from jaxact._src.gated import reglu as reglu
+from jaxact._src.gated import swiglu as swiglu
 from jaxact._src.gates import gelu as gelu
 from jaxact._src.gates import gelu_erf as gelu_erf
 from jaxact._src.gates import gelu_tanh as gelu_tanh
+from jaxact._src.gates import lisht as lisht
 from jaxact._src.gates import mish as mish
 from jaxact._src.gates import quick_gelu as quick_gelu
 from jaxact._src.gates import silu as silu
@@ -26,6 +32,7 @@ from jaxact._src.hard import hard_tanh as hard_tanh
 from jaxact._src.hard import sparse_plus as sparse_plus
 from jaxact._src.hard import sparse_sigmoid as sparse_sigmoid
 from jaxact._src.normalizers import log_softmax as log_softmax
+from jaxact._src.normalizers import logmeanexp as logmeanexp
 from jaxact._src.normalizers import logsumexp as logsumexp
 from jaxact._src.normalizers import softmax as softmax
 from jaxact._src.normalizers import softmin as softmin
@@ -34,14 +41,19 @@ from jaxact._src.rectifiers import leaky_relu as leaky_relu
 from jaxact._src.rectifiers import prelu as prelu
 from jaxact._src.rectifiers import relu as relu
 from jaxact._src.rectifiers import relu6 as relu6
+from jaxact._src.rectifiers import squared_relu as squared_relu
+from jaxact._src.rectifiers import star_relu as star_relu
 from jaxact._src.registry import Info as Info
 from jaxact._src.registry import get as get
 from jaxact._src.registry import info as info
 from jaxact._src.registry import names as names
 from jaxact._src.shrinkage import hardshrink as hardshrink
 from jaxact._src.shrinkage import softshrink as softshrink
+from jaxact._src.shrinkage import tanhshrink as tanhshrink
+from jaxact._src.shrinkage import threshold as threshold
 from jaxact._src.sigmoidal import sigmoid as sigmoid
 from jaxact._src.sigmoidal import soft_sign as soft_sign
+from jaxact._src.sigmoidal import softcap as softcap
 from jaxact._src.sigmoidal import tanh as tanh
 from jaxact._src.smooth import log1mexp as log1mexp
 from jaxact._src.smooth import log_sigmoid as log_sigmoid
@@ -55,10 +67,13 @@ __all__ = [
   "activation",
   "celu",
   "elu",
+  "gated",
+  "geglu",
   "gelu",
   "gelu_erf",
   "gelu_tanh",
   "get",
+  "glu",
   "hard_sigmoid",
   "hard_silu",
   "hard_swish",
@@ -67,29 +82,38 @@ __all__ = [
   "identity",
   "info",
   "leaky_relu",
+  "lisht",
   "log1mexp",
   "log_sigmoid",
   "log_softmax",
+  "logmeanexp",
   "logsumexp",
   "mish",
   "names",
   "normalizer",
   "prelu",
   "quick_gelu",
+  "reglu",
   "relu",
   "relu6",
   "selu",
   "sigmoid",
   "silu",
   "soft_sign",
+  "softcap",
   "softmax",
   "softmin",
   "softplus",
   "softshrink",
   "sparse_plus",
   "sparse_sigmoid",
+  "squared_relu",
   "squareplus",
   "stable_kernel",
+  "star_relu",
+  "swiglu",
   "swish",
   "tanh",
+  "tanhshrink",
+  "threshold",
 ]

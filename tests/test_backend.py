@@ -21,7 +21,7 @@ def test_accelerator_matches_cpu(name, dtype):
   # softmax 1e-20 below the largest carries the rounding of x - max(x) (~|x| ULP
   # of its own size) on every backend.
   fn = jaxact.get(name)
-  params = {"alpha": 0.25} if name == "prelu" else {}
+  params = jt.required_params(name)
   np_dtype = jt._ulp.DTYPES[dtype]
   x = np.linspace(-30.0, 30.0, 601).astype(np_dtype)
   w = np.random.default_rng(0).standard_normal(601).astype(np_dtype)

@@ -4,6 +4,8 @@ Adding an activation to the library adds it here; an activation without a
 reference fails ``test_every_builtin_has_a_reference``.
 """
 
+import os
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,19 +15,22 @@ import jaxact
 import jaxact.testing as jt
 
 ELEMENTWISE = jaxact.names(kind="elementwise")
+OTHER_DTYPES = ("float32", "float64")
+# The mpmath values of the battery, precomputed by tools/cache_references.py.
+CACHE = jt.ReferenceCache(os.path.join(os.path.dirname(__file__), "references"))
 NORMALIZERS = jaxact.names(kind="normalizer")
-SCALAR_OUTPUT = {"logsumexp"}
+GATED = jaxact.names(kind="gated")
 
 
 def test_every_builtin_has_a_reference():
   builtin = {n for n in jaxact.names() if jaxact.info(n).builtin}
-  missing = builtin - set(jt.ELEMENTWISE) - set(jt.NORMALIZERS)
+  missing = builtin - set(jt.ELEMENTWISE) - set(jt.NORMALIZERS) - set(GATED)
   assert not missing, f"registered without an mpmath reference: {sorted(missing)}"
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_elementwise_battery(name):
-  report = jt.check_activation(jaxact.get(name), jt.ELEMENTWISE[name], name=name)
+  report = jt.check_activation(jaxact.get(name), jt.ELEMENTWISE[name], name=name, cache=CACHE)
   assert [r.dtype for r in report.results] == ["float32", "float64", "bfloat16", "float16"]
   assert all(not r.skipped and r.points > 3000 for r in report.results), str(report)
   assert report.passed, str(report)
@@ -34,10 +39,29 @@ def test_elementwise_battery(name):
 @pytest.mark.parametrize("name", NORMALIZERS)
 def test_normalizer_battery(name):
   report = jt.check_normalizer(
-    jaxact.get(name), jt.NORMALIZERS[name], name=name, scalar_output=name in SCALAR_OUTPUT
+    jaxact.get(name), jt.NORMALIZERS[name], name=name, scalar_output=name in jt.SCALAR_OUTPUT
   )
   assert all(not r.skipped for r in report.results), str(report)
   assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("name", GATED)
+def test_gated_battery(name):
+  fn = jaxact.get(name)
+  inner = jaxact.info(fn.activation).name
+  report = jt.check_gated(fn, jt.ELEMENTWISE[inner], name=name, activation_name=inner, cache=CACHE)
+  assert all(not r.skipped and r.points > 3000 for r in report.results), str(report)
+  assert report.passed, str(report)
+
+
+def test_gated_battery_catches_an_underflowing_second_derivative():
+  def naive_glu(x, axis=-1):
+    a, b = jnp.split(x, 2, axis)
+    return a * (1.0 / (1.0 + jnp.exp(-b)))
+
+  report = jt.check_gated(naive_glu, jt.ELEMENTWISE["sigmoid"], dtypes=("float32",))
+  assert not report.passed
+  assert report.results[0].max_ulp[2] > 1e6
 
 
 # The harness must be able to fail: functions with known defects fail it.
@@ -125,19 +149,22 @@ def test_ulp_error_is_measured_at_the_exact_value():
   assert jt.ulp_error(np.array([np.inf]), np.array([np.inf]), np.zeros(1), np.float32)[0] == 0
 
 
-# Hyperparameters other than the defaults. A gate slope that is not a power of two
-# makes beta * x inexact, whose rounding error the tail amplifies |beta x| times
-# unless it is carried (silu computes beta x as a double word).
-NON_DEFAULT = [
-  ("silu", {"beta": 1.702}),
-  ("silu", {"beta": 0.3}),
-  ("softplus", {"beta": 0.3}),
-]
-
-
-@pytest.mark.parametrize(("name", "params"), NON_DEFAULT, ids=lambda v: str(v))
+@pytest.mark.parametrize(("name", "params"), jt.OTHER_PARAMS, ids=lambda v: str(v))
 def test_elementwise_battery_other_params(name, params):
-  ref = jt.ELEMENTWISE[name]
-  ref = jt.Reference(ref.f, ref.d1, ref.d2, params=params, kinks=ref.kinks)
-  report = jt.check_activation(jaxact.get(name), ref, name=name, dtypes=("float32", "float64"))
+  ref = jt._cache.with_params(jt.ELEMENTWISE[name], params)
+  report = jt.check_activation(jaxact.get(name), ref, name=name, dtypes=OTHER_DTYPES, cache=CACHE)
   assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_reference_cache_is_current(name):
+  # Every entry the battery uses is cached, and a sample of it recomputed now agrees:
+  # a stale cache (a reference changed, tools/cache_references.py not rerun) fails here.
+  fn = jaxact.get(name)
+  for ref, dtypes in jt._cache.battery_cases(name):
+    for dname, xs, params in jt._battery.cases(fn, ref, dtypes):
+      key = jt._cache.entry_key(ref, dname, xs, params)
+      assert CACHE.get(name, key) is not None, (
+        f"{name} {dname} {params}: not in tests/references; run python tools/cache_references.py {name}"
+      )
+      assert not CACHE.sample_mismatches(name, key, ref, xs, params, k=8)

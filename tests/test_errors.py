@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import jaxact
+import jaxact.testing as jt
 
 ELEMENTWISE = jaxact.names(kind="elementwise")
 NORMALIZERS = jaxact.names(kind="normalizer")
-REQUIRED = {"prelu": (0.25,)}
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE + NORMALIZERS)
@@ -23,7 +23,7 @@ REQUIRED = {"prelu": (0.25,)}
 )
 def test_bad_input_type(name, bad):
   with pytest.raises(TypeError, match=rf"^jaxact\.{name}: "):
-    jaxact.get(name)(bad, *REQUIRED.get(name, ()))
+    jaxact.get(name)(bad, **jt.required_params(name))
 
 
 @pytest.mark.parametrize("name", NORMALIZERS)
@@ -90,7 +90,7 @@ def test_integer_and_bool_promote_as_jnp(x, dtype):
   for name in ("sigmoid", "tanh", "elu", "leaky_relu", "prelu", "softmax", "log_softmax"):
     if name in ("softmax", "log_softmax") and np.ndim(x) == 0:
       continue
-    y = jaxact.get(name)(x, *REQUIRED.get(name, ()))
+    y = jaxact.get(name)(x, **jt.required_params(name))
     assert y.dtype == dtype, name
     assert y.weak_type == isinstance(x, int), name
   assert jaxact.logsumexp(x).dtype == dtype

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import jaxact
+import jaxact.testing as jt
 
 mp.mp.dps = 50
 
@@ -71,7 +72,7 @@ def test_a_single_residual_of_the_input_dtype(name, dtype):
   # for softmax, the input for half precision (recomputed in float32 backward).
   x = jnp.ones((8, 16), dtype)
   fn = jaxact.get(name)
-  f = (lambda x: fn(x, 0.25)) if name == "prelu" else fn
+  f = lambda x: fn(x, **jt.required_params(name))
   _, vjp = jax.vjp(f, x)
   residuals = [(r.shape, r.dtype) for r in jax.tree_util.tree_leaves(vjp) if r.size > 1]
   assert residuals == [((8, 16), np.dtype(dtype))], residuals

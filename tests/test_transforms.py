@@ -13,8 +13,6 @@ import jaxact.testing as jt
 
 ELEMENTWISE = jaxact.names(kind="elementwise")
 NORMALIZERS = jaxact.names(kind="normalizer")
-# Hyperparameters without defaults (prelu's alpha).
-REQUIRED = {"prelu": {"alpha": 0.25}}
 SHAPES = [(), (0,), (3,), (2, 3, 4)]
 DTYPES = [jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64]
 # Representative points away from kinks (check_grads uses finite differences).
@@ -27,7 +25,7 @@ def _points(name):
 
 
 def _call(name, x, **kw):
-  return jaxact.get(name)(x, **REQUIRED.get(name, {}), **kw)
+  return jaxact.get(name)(x, **jt.required_params(name), **kw)
 
 
 class ShapeAndTypeTest(chex.TestCase):
@@ -57,7 +55,7 @@ class ShapeAndTypeTest(chex.TestCase):
 @pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16", "float16"])
 def test_transforms_compose(name, dtype):
   # jit == eager, vmap == batched call, jit(vmap(grad)) == grad per element, jvp == vjp.
-  jt.check_transforms(jaxact.get(name), dtype, params=REQUIRED.get(name), points=_points(name))
+  jt.check_transforms(jaxact.get(name), dtype, params=jt.required_params(name), points=_points(name))
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)

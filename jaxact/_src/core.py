@@ -30,6 +30,9 @@ from jaxact._src import checks, registry
 
 Partial = Callable[..., jax.Array]
 
+REQUIRED = "required"
+"""The default recorded in ``Info.params`` for a hyperparameter without one (``threshold``)."""
+
 
 def _bind(fname: str, sig: inspect.Signature, args, kwargs) -> dict[str, Any]:
   """The call's arguments by name, defaults applied; ``TypeError`` naming the function."""
@@ -41,6 +44,10 @@ def _bind(fname: str, sig: inspect.Signature, args, kwargs) -> dict[str, Any]:
   return dict(bound.arguments)
 
 
+def _default(p: inspect.Parameter) -> Any:
+  return REQUIRED if p.default is inspect.Parameter.empty else p.default
+
+
 def _register(forward, public, kind, family, pnames, aliases, metadata) -> None:
   """Records ``public`` in the registry, with its parameters' defaults and metadata."""
   params = inspect.signature(forward).parameters
@@ -50,7 +57,9 @@ def _register(forward, public, kind, family, pnames, aliases, metadata) -> None:
       fn=public,
       kind=kind,
       family=family,
-      params={p: params[p].default for p in pnames},
+      params={
+        p: REQUIRED if params[p].default is inspect.Parameter.empty else params[p].default for p in pnames
+      },
       aliases=tuple(aliases),
       builtin=(forward.__module__ or "").startswith("jaxact."),
       **metadata,

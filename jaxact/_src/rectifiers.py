@@ -245,3 +245,116 @@ def identity(x: jax.Array) -> jax.Array:
     Array([-1.,  3.], dtype=float32)
   """
   return x
+
+
+def _relu_kernel_forward(x: jax.Array) -> jax.Array:
+  return jnp.maximum(x, 0.0)
+
+
+_relu_k = stable_kernel(_relu_kernel_forward, derivative=lambda x: stable.step(x))
+
+
+@activation(
+  derivative=lambda x: 2.0 * _relu_k(x),
+  family="rectifiers",
+  formula="max(x, 0)^2",
+  output_range="[0, inf)",
+  monotonic=True,
+  smoothness="C^1",
+  zero_centred=False,
+  bounded=False,
+  conventions="f' = 2 max(x, 0); f''(x) = 2 for x > 0, 0 for x <= 0 (f''(0) = 0, the left branch).",
+  references=("So et al. 2021, Primer, arXiv:2109.08668",),
+)
+def squared_relu(x: jax.Array) -> jax.Array:
+  r"""Squared ReLU (Primer).
+
+  .. math::
+    \mathrm{squared\_relu}(x) = \max(x, 0)^2, \qquad f'(x) = 2 \max(x, 0)
+
+  Convention at the kink of the second derivative: :math:`f''(0) = 0`.
+
+  Args:
+    x: input array. float16/bfloat16 are computed in float32 and rounded once.
+
+  Returns:
+    An array of the same shape and dtype as ``x``.
+
+  Accuracy: value within 0.5 ULP (one rounding), derivatives exact.
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> jaxact.squared_relu(jnp.array([-1.0, 0.5, 3.0], dtype=jnp.float32))
+    Array([0.  , 0.25, 9.  ], dtype=float32)
+  """
+  r = jnp.maximum(x, 0.0)
+  return r * r
+
+
+def _star_d1(x: jax.Array, scale: jax.Array) -> jax.Array:
+  return (2.0 * scale) * jnp.maximum(x, 0.0)
+
+
+star_d1 = stable_kernel(
+  _star_d1,
+  derivative=lambda x, scale: (2.0 * scale) * stable.step(x),
+  param_derivatives={"scale": lambda x, scale: 2.0 * _relu_k(x)},
+)
+
+
+def _relu_squared(x: jax.Array) -> jax.Array:
+  return squared_relu.kernel(x)
+
+
+@activation(
+  derivative=lambda x, scale, bias: star_d1(x, scale),
+  param_derivatives={
+    "scale": lambda x, scale, bias: _relu_squared(x),
+    "bias": lambda x, scale, bias: stable.one(x),
+  },
+  family="rectifiers",
+  formula="scale * max(x, 0)^2 + bias",
+  output_range="[bias, inf) for scale > 0",
+  monotonic=True,
+  smoothness="C^1",
+  zero_centred=False,
+  bounded=False,
+  conventions=(
+    "f' = 2 scale max(x, 0); f''(0) = 0 (the left branch). Defaults scale = 0.8944, "
+    "bias = -0.4472 (MetaFormer: 1/sqrt(1.25) and -0.5/sqrt(1.25), rounded). Both are "
+    "differentiable and broadcast per channel."
+  ),
+  references=("Yu et al. 2022, MetaFormer Baselines for Vision, arXiv:2210.13452",),
+)
+def star_relu(x: jax.Array, *, scale: jax.Array = 0.8944, bias: jax.Array = -0.4472) -> jax.Array:
+  r"""StarReLU (MetaFormer): a scaled and shifted squared ReLU.
+
+  .. math::
+    \mathrm{star\_relu}(x) = s \max(x, 0)^2 + b
+
+  The sum is formed in double-word arithmetic, so the value keeps its relative
+  accuracy next to its zero (:math:`x = \sqrt{-b/s}`, 0.7071 at the defaults)
+  where ``s x^2`` and ``b`` cancel. ``s x^2`` is formed as ``(s x) x``, so it
+  overflows only where the exact value does.
+
+  Args:
+    x: input array. float16/bfloat16 are computed in float32 and rounded once.
+    scale: keyword-only, differentiable, broadcasts to ``x`` (one per channel).
+    bias: keyword-only, differentiable, broadcasts to ``x``.
+
+  Returns:
+    An array of the same shape and dtype as ``x``.
+
+  Accuracy: value within 1 ULP; f' within 0.5 ULP; f'' exact.
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> jaxact.star_relu(jnp.array([-1.0, 1.0], dtype=jnp.float32))
+    Array([-0.4472,  0.4472], dtype=float32)
+  """
+  r = jnp.maximum(x, 0.0)
+  a, a_lo = stable.two_prod(jnp.broadcast_to(scale, r.shape), r)
+  q, q_lo = stable.two_prod(a, r)
+  t, t_lo = stable.two_sum(q, jnp.broadcast_to(bias, q.shape))
+  y = t + (t_lo + (q_lo + a_lo * r))
+  return jnp.where(jnp.isfinite(t), y, t)

@@ -34,7 +34,8 @@ class Info:
     kind: ``"elementwise"`` or ``"normalizer"`` (reduces along ``axis``).
     family: the module it belongs to (``"rectifiers"``, ``"sigmoidal"`` ...).
     formula: the definition, in plain text.
-    params: hyperparameter names and defaults (the input excluded).
+    params: hyperparameter names and defaults (the input excluded); ``"required"``
+      for a hyperparameter without a default.
     output_range: the image of the real line, in plain text.
     monotonic: non-decreasing in its input.
     smoothness: ``"C^inf"``, ``"C^1"``, ``"C^0"`` ... (for the default parameters).

@@ -70,6 +70,18 @@ expm1_forward = _expm1_forward  # the same without a derivative rule, for forwar
 """exp(x) - 1 to about 2 ULP over the whole range (XLA's expm1: 4.8 ULP)."""
 
 
+def expm1_minus_x_forward(x: jax.Array) -> jax.Array:
+  """e^x - 1 - x >= 0 without cancellation: its series x^2 (1/2! + x/3! + ...) for
+  |x| < 1 (truncated below 2^-30 / 2^-60 relative), expm1(x) - x above (the terms
+  cancel by at most a factor of 2.7 there); +inf at +-inf."""
+  degree = 20 if x.dtype == np.dtype(np.float64) else 12
+  s = jnp.clip(x, -1.0, 1.0)
+  acc = jnp.full_like(s, 1.0 / math.factorial(degree))
+  for k in range(degree - 1, 1, -1):
+    acc = acc * s + 1.0 / math.factorial(k)
+  return jnp.where(jnp.abs(x) < 1.0, (s * s) * acc, _expm1_forward(x) - x)
+
+
 def _bernoulli(n: int) -> list[fractions.Fraction]:
   # B_0 .. B_n (B_1 = -1/2) by the Akiyama-Tanigawa algorithm, exactly.
   out, a = [], [fractions.Fraction(0)] * (n + 1)
@@ -121,6 +133,32 @@ def _sech2_forward(x: jax.Array) -> jax.Array:
 
 tanh = stable_kernel(_tanh_forward, derivative=lambda x: sech2(x))
 sech2 = stable_kernel(_sech2_forward, derivative=lambda x: -2.0 * tanh(x) * sech2(x))
+
+
+# |x| <= 1: x - tanh x = x^3 T(x^2), T a Chebyshev fit (tools/derive_constants.py);
+# the two terms of x - tanh x cancel there (by a factor of 11 at x = 0.55).
+# |x| > 1: |x| - 1 + 2e / (1 + e) with e = exp(-2|x|), |x| - 1 exact and both terms
+# positive.
+_X_MINUS_TANH_SPLIT = 1.0
+
+
+def _x_minus_tanh_forward(x: jax.Array) -> jax.Array:
+  a = jnp.abs(x)
+  s = jnp.minimum(a, _X_MINUS_TANH_SPLIT)
+  t = s * s
+  coeffs = _series.TANHSHRINK[np.dtype(x.dtype).name]
+  acc = jnp.full_like(t, float(coeffs[0]))
+  for c in coeffs[1:]:
+    acc = acc * t + float(c)
+  small = s * (t * acc)
+  e = jnp.exp(-2.0 * a)
+  big = (a - 1.0) + 2.0 * e / (1.0 + e)
+  return jnp.copysign(jnp.where(a > _X_MINUS_TANH_SPLIT, big, small), x)
+
+
+x_minus_tanh = stable_kernel(_x_minus_tanh_forward, derivative=lambda x: tanh(x) ** 2)
+x_minus_tanh_forward = _x_minus_tanh_forward
+"""x - tanh x without cancellation (tanhshrink), to about 2 ULP."""
 
 
 def _sigmoid_forward(x: jax.Array) -> jax.Array:

@@ -18,30 +18,40 @@ from jaxact.testing._battery import Report as Report
 from jaxact.testing._battery import assert_activation as assert_activation
 from jaxact.testing._battery import assert_normalizer as assert_normalizer
 from jaxact.testing._battery import check_activation as check_activation
+from jaxact.testing._battery import check_gated as check_gated
 from jaxact.testing._battery import check_normalizer as check_normalizer
 from jaxact.testing._battery import check_transforms as check_transforms
+from jaxact.testing._battery import required_params as required_params
 from jaxact.testing._battery import rows as rows
+from jaxact.testing._cache import ReferenceCache as ReferenceCache
 from jaxact.testing._ulp import flushes_subnormals as flushes_subnormals
 from jaxact.testing._ulp import grid as grid
 from jaxact.testing._ulp import ulp as ulp
 from jaxact.testing._ulp import ulp_error as ulp_error
 from jaxact.testing.references import ELEMENTWISE as ELEMENTWISE
 from jaxact.testing.references import NORMALIZERS as NORMALIZERS
+from jaxact.testing.references import OTHER_PARAMS as OTHER_PARAMS
+from jaxact.testing.references import SCALAR_OUTPUT as SCALAR_OUTPUT
 from jaxact.testing.references import Reference as Reference
 
 __all__ = [
   "ELEMENTWISE",
   "NORMALIZERS",
+  "OTHER_PARAMS",
+  "SCALAR_OUTPUT",
   "DtypeResult",
   "Reference",
+  "ReferenceCache",
   "Report",
   "assert_activation",
   "assert_normalizer",
   "check_activation",
+  "check_gated",
   "check_normalizer",
   "check_transforms",
   "flushes_subnormals",
   "grid",
+  "required_params",
   "rows",
   "ulp",
   "ulp_error",

@@ -22,7 +22,8 @@ import numpy as np
 from jaxact._src import checks
 from jaxact._src.registry import DEFAULT_BOUNDS
 from jaxact.testing import _ulp
-from jaxact.testing.references import DPS, Reference
+from jaxact.testing._cache import ReferenceCache, entry_key
+from jaxact.testing.references import DPS, ELEMENTWISE, Reference
 
 QUANTITIES = ("value", "d1", "d2")
 
@@ -171,6 +172,48 @@ def _default_params(fn: Callable[..., Any]) -> dict[str, float]:
   return out
 
 
+def cases(
+  fn: Callable[..., Any],
+  reference: Reference,
+  dtypes: Sequence[str],
+  *,
+  params: Mapping[str, float] | None = None,
+  grid: Mapping[str, Any] | None = None,
+) -> list[tuple[str, np.ndarray, dict[str, float]]]:
+  """(dtype name, grid, hyperparameters rounded to the compute dtype) per dtype measured.
+
+  The hyperparameters are ``params``, or the defaults of ``fn`` updated with
+  ``reference.params``.
+  """
+  if params is None:
+    params = dict(_default_params(fn), **reference.params)
+  out = []
+  for dname in dtypes:
+    dtype = _ulp.DTYPES[dname]
+    ctype = checks.compute_dtype(dtype)
+    p_rounded = {k: float(np.asarray(v, ctype)) for k, v in params.items()}
+    out.append((dname, _ulp.grid(dtype, kinks=reference.kinks, **(grid or {})), p_rounded))
+  return out
+
+
+def reference_values(reference: Reference, xs: np.ndarray, params: Mapping[str, float]):
+  """{"f", "d1", "d2"} -> (hi, lo): the exact values at ``xs`` (mpmath), as float64 pairs."""
+  key = tuple(sorted(params.items()))
+  return {which: _cached_reference(reference, which, xs.tobytes(), key) for which in ("f", "d1", "d2")}
+
+
+def required_params(name: str) -> dict[str, float]:
+  """Values for the hyperparameters of the built-in ``name`` that have no default
+  (prelu's ``alpha``, threshold's ``threshold`` and ``value``, softcap's ``cap``):
+  the ones its reference is measured at. Empty for the others."""
+  from jaxact._src import registry
+
+  info = registry.info(name)
+  ref = ELEMENTWISE.get(info.name)
+  missing = [p for p, d in info.params.items() if d == "required"]
+  return {p: ref.params[p] for p in missing} if ref is not None else {}
+
+
 def _derivatives(fn: Callable[..., Any], params: Mapping[str, Any]):
   f = lambda x: fn(x, **params)
   d1 = jax.grad(f)
@@ -187,6 +230,7 @@ def check_activation(
   bounds: Mapping[str, tuple[float, float, float]] | None = None,
   params: Mapping[str, float] | None = None,
   grid: Mapping[str, Any] | None = None,
+  cache: ReferenceCache | None = None,
 ) -> Report:
   """Measures an element-wise activation against its mpmath reference.
 
@@ -206,23 +250,21 @@ def check_activation(
     params: hyperparameters (default ``reference.params``). They are rounded to
       the compute dtype before the reference sees them, exactly as ``fn`` does.
     grid: keyword arguments for :func:`jaxact.testing.grid`.
+    cache: a :class:`ReferenceCache` to take the reference values from where it
+      has them (looked up by ``name``); they are computed otherwise.
 
   Returns:
     A :class:`Report`.
   """
   name = name or getattr(fn, "__name__", "activation")
   bounds = dict(DEFAULT_BOUNDS if bounds is None else bounds)
-  if params is None:
-    params = dict(_default_params(fn), **reference.params)
   results = []
-  for dname in dtypes:
+  for dname, xs, p_rounded in cases(fn, reference, dtypes, params=params, grid=grid):
     dtype, res = _start(dname, bounds)
     results.append(res)
     if res.skipped:
       continue
-    ctype = checks.compute_dtype(dtype)
-    p_rounded = {k: float(np.asarray(v, ctype)) for k, v in params.items()}
-    xs = _ulp.grid(dtype, kinks=reference.kinks, **(grid or {}))
+    cached = None if cache is None else cache.get(name, entry_key(reference, dname, xs, p_rounded))
     fns = _derivatives(fn, p_rounded)
     x_arr = jnp.asarray(xs.astype(dtype))
     flush = _ulp.flushes_subnormals(dname)
@@ -233,7 +275,10 @@ def check_activation(
     key = tuple(sorted(p_rounded.items()))
     errs, worst, nonfinite, excluded = [], [], 0, 0
     for q, which, c in zip(QUANTITIES, ("f", "d1", "d2"), fns(x_arr)):
-      hi, lo = _cached_reference(reference, which, xs.tobytes(), key)
+      if cached is not None:
+        hi, lo = cached[which]
+      else:
+        hi, lo = _cached_reference(reference, which, xs.tobytes(), key)
       computed = np.asarray(c, np.float64)
       keep = keep_x & ~np.isnan(hi)
       subnormal = (hi != 0) & (np.abs(hi) < tiny)
@@ -259,6 +304,131 @@ def check_activation(
     nan_out = [np.asarray(c, np.float64)[0] for c in fns(jnp.asarray([np.nan], dtype))]
     res.nan_propagates = bool(np.all(np.isnan(nan_out)))
   return Report(name=name, kind="elementwise", results=results)
+
+
+# The linear halves a paired with the grid of b in check_gated, in turn.
+_GATED_A = (1.0, -2.5, 0.375, -7.0, 1e3, -3e-3)
+
+
+def _times(a: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """a (hi + lo) as (hi, lo) float64 pairs, at 50 digits."""
+  out = []
+  with mp.workdps(DPS):
+    for ai, h, lw in zip(a, hi, lo):
+      if np.isnan(h):
+        out.append(None)
+      elif np.isinf(h):
+        out.append(mp.mpf(0) if ai == 0 else mp.mpf(h) * mp.sign(ai))
+      else:
+        out.append(mp.mpf(float(ai)) * (mp.mpf(float(h)) + mp.mpf(float(lw))))
+  return _split(out)
+
+
+def check_gated(
+  fn: Callable[..., Any],
+  reference: Reference,
+  *,
+  name: str | None = None,
+  activation_name: str | None = None,
+  dtypes: Sequence[str] = ("float32", "float64", "bfloat16", "float16"),
+  bounds: Mapping[str, tuple[float, float, float]] | None = None,
+  cache: ReferenceCache | None = None,
+) -> Report:
+  """Measures a gated linear unit ``fn(x, axis=-1) = a * g(b)`` against ``g``'s reference.
+
+  Rows ``[a, b]`` (``axis=-1`` of size 2): ``b`` runs over the grid of
+  :func:`check_activation`, ``a`` over a fixed cycle of values of both signs and
+  several scales. Measured element-wise, in ULPs at the exact value: the value
+  ``a g(b)``; the gradient of the sum of the outputs, ``g(b)`` (in ``a``) and
+  ``a g'(b)`` (in ``b``), reported together as d1; its derivative along ``(1, 1)``,
+  ``g'(b)`` (in ``a``) and ``g'(b) + a g''(b)`` (in ``b``) as d2, the latter in ULPs
+  of ``|g'(b)| + |a g''(b)|`` (the terms before they cancel).
+
+  Args:
+    fn: the GLU, ``fn(x, axis=-1)``.
+    reference: the reference of ``g``.
+    name: shown in the report.
+    activation_name: the name of ``g``, to find its reference values in ``cache``.
+    dtypes: dtype names to measure.
+    bounds: per dtype (value, d1, d2) ULP bounds; default the library's bounds.
+    cache: a :class:`ReferenceCache` for ``g``'s reference values.
+
+  Returns:
+    A :class:`Report`.
+  """
+  name = name or getattr(fn, "__name__", "gated")
+  bounds = dict(DEFAULT_BOUNDS if bounds is None else bounds)
+
+  def all_three(row):
+    f = lambda r: fn(r, axis=-1)[0]
+    g = jax.grad(f)
+    return f(row), g(row), jax.jvp(g, (row,), (jnp.ones_like(row),))[1]
+
+  fns = jax.jit(jax.vmap(all_three))
+  results = []
+  # The activation's own defaults (as check_activation uses them): the same cache entries.
+  activation = getattr(fn, "activation", lambda x: x)
+  for dname, xs, p_rounded in cases(activation, reference, dtypes):
+    dtype, res = _start(dname, bounds)
+    results.append(res)
+    if res.skipped:
+      continue
+    key = entry_key(reference, dname, xs, p_rounded)
+    exact = None if cache is None or activation_name is None else cache.get(activation_name, key)
+    if exact is None:
+      exact = reference_values(reference, xs, p_rounded)
+    a = np.resize(np.asarray(_GATED_A), xs.size).astype(dtype).astype(np.float64)
+    rows_ = jnp.asarray(np.stack([a, xs], axis=1).astype(dtype))
+    value, grad, hvp = (np.asarray(c, np.float64) for c in fns(rows_))
+    g0, g1, g2 = exact["f"], exact["d1"], exact["d2"]
+    a_g1, a_g2 = _times(a, *g1), _times(a, *g2)
+    # Where g, g' or g'' is itself subnormal in the compute dtype it has fewer
+    # significant bits than the product needs (none, where flushed): such points
+    # are left out of the quantities made from it.
+    ctiny = float(_ulp.finfo(checks.compute_dtype(dtype)).tiny)
+    sub0, sub1, sub2 = ((g[0] != 0) & (np.abs(g[0]) < ctiny) for g in (g0, g1, g2))
+    measured = [
+      [(value, _times(a, *g0), None, sub0)],
+      [(grad[:, 0], g0, None, sub0), (grad[:, 1], a_g1, None, sub1)],
+      [
+        (hvp[:, 0], g1, None, sub1),
+        (hvp[:, 1], (g1[0] + a_g2[0], g1[1] + a_g2[1]), np.abs(g1[0]) + np.abs(a_g2[0]), sub1 | sub2),
+      ],
+    ]
+    flush = _ulp.flushes_subnormals(dname)
+    tiny = float(_ulp.finfo(dtype).tiny)
+    keep_x = np.ones(xs.shape, bool)
+    if flush:
+      keep_x &= ~((xs != 0) & (np.abs(xs) < tiny))
+    errs, worst, nonfinite = [], [], 0
+    for k, parts in enumerate(measured):
+      e_max, x_max = 0.0, 0.0
+      for computed, (hi, lo), scale, inner_subnormal in parts:
+        keep = keep_x & ~np.isnan(hi) & ~inner_subnormal
+        subnormal = (hi != 0) & (np.abs(hi) < tiny)
+        keep &= ~subnormal if flush else ~(subnormal & (computed == 0))
+        if scale is None:
+          err = _ulp.ulp_error(computed, hi, lo, dtype)
+        else:
+          with np.errstate(invalid="ignore", over="ignore"):
+            err = np.abs((computed - hi) - lo) / _ulp.ulp(scale, dtype)
+          err = np.where(np.isnan(err) | (~np.isfinite(hi) & (computed != hi)), np.inf, err)
+          err = np.where(~np.isfinite(hi) & (computed == hi), 0.0, err)
+        err = np.where(keep, err, 0.0)
+        if k > 0:
+          with np.errstate(over="ignore"):
+            finite_exact = np.isfinite(hi.astype(dtype).astype(np.float64))
+          nonfinite += int((keep & finite_exact & ~np.isfinite(computed)).sum())
+        i = int(np.argmax(err))
+        if err[i] > e_max:
+          e_max, x_max = float(err[i]), float(xs[i])
+      errs.append(e_max)
+      worst.append(x_max)
+    res.points = int(keep_x.sum())
+    res.max_ulp, res.worst_x, res.nonfinite = tuple(errs), tuple(worst), nonfinite
+    nan_row = jnp.asarray(np.array([[1.0, np.nan]]).astype(dtype))
+    res.nan_propagates = all(bool(np.all(np.isnan(np.asarray(c, np.float64)))) for c in fns(nan_row))
+  return Report(name=name, kind="gated", results=results)
 
 
 def rows(dtype, *, seed: int = 0) -> list[np.ndarray]:

@@ -11,9 +11,7 @@ import jax
 
 import jaxact
 from jaxact.testing import _battery, _ulp
-from jaxact.testing.references import ELEMENTWISE, NORMALIZERS
-
-SCALAR_OUTPUT = frozenset({"logsumexp"})
+from jaxact.testing.references import ELEMENTWISE, NORMALIZERS, SCALAR_OUTPUT
 
 
 def run(
@@ -43,6 +41,9 @@ def run(
     fn = jaxact.get(name)
     if name in ELEMENTWISE:
       report = _battery.check_activation(fn, ELEMENTWISE[name], name=name, dtypes=dtypes)
+    elif jaxact.info(name).kind == "gated":
+      inner = jaxact.info(fn.activation).name
+      report = _battery.check_gated(fn, ELEMENTWISE[inner], name=name, dtypes=dtypes)
     elif name in NORMALIZERS:
       report = _battery.check_normalizer(
         fn, NORMALIZERS[name], name=name, dtypes=dtypes, scalar_output=name in SCALAR_OUTPUT

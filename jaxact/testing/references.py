@@ -331,6 +331,85 @@ ELEMENTWISE.update(
 )
 
 
+def _tanhshrink(x):
+  if mp.isinf(x):
+    return x
+  if x == 0:
+    return mp.mpf(0)
+  # x - tanh x cancels about 2 log2(1/|x|) bits: carry that many more.
+  with mp.extraprec(max(0, -2 * int(mp.log(abs(x), 2))) + 20):
+    return x - mp.tanh(x)
+
+
+def _lisht_d1(x):
+  if mp.isinf(x):
+    return mp.sign(x)
+  return mp.tanh(x) + x * mp.sech(x) ** 2
+
+
+def _lisht_d2(x):
+  if mp.isinf(x):
+    return mp.mpf(0)
+  return 2 * mp.sech(x) ** 2 * (1 - x * mp.tanh(x))
+
+
+def _star_f(x, scale, bias):
+  return scale * _pos(x) ** 2 + bias
+
+
+ELEMENTWISE.update(
+  {
+    "squared_relu": Reference(
+      f=lambda x: _pos(x) ** 2,
+      d1=lambda x: 2 * _pos(x),
+      d2=lambda x: 2 * _step(x, 0),
+    ),
+    "star_relu": Reference(
+      f=_star_f,
+      d1=lambda x, scale, bias: 2 * scale * _pos(x),
+      d2=lambda x, scale, bias: 2 * scale * _step(x, 0),
+      kinks=(0.0, 0.70710678),
+    ),
+    "threshold": Reference(
+      f=lambda x, threshold, value: x if x > threshold else value,
+      d1=lambda x, threshold, value: _step(x - threshold, 0),
+      d2=lambda x, threshold, value: mp.mpf(0),
+      params={"threshold": 0.5, "value": 20.0},
+      kinks=(0.5,),
+    ),
+    "tanhshrink": Reference(
+      f=_tanhshrink,
+      d1=lambda x: mp.tanh(x) ** 2,
+      d2=lambda x: 2 * mp.tanh(x) * mp.sech(x) ** 2 if not mp.isinf(x) else mp.mpf(0),
+    ),
+    "lisht": Reference(
+      f=lambda x: x * mp.tanh(x) if not mp.isinf(x) else abs(x),
+      d1=_lisht_d1,
+      d2=_lisht_d2,
+      kinks=(0.0, -1.19967864, 1.19967864),
+    ),
+    "softcap": Reference(
+      f=lambda x, cap: cap * mp.tanh(x / cap),
+      d1=lambda x, cap: mp.sech(x / cap) ** 2,
+      d2=lambda x, cap: -2 * mp.tanh(x / cap) * mp.sech(x / cap) ** 2 / cap,
+      params={"cap": 30.0},
+    ),
+  }
+)
+
+
+# Hyperparameters other than the defaults that the battery measures too (float32 and
+# float64). A gate slope that is not a power of two makes beta * x inexact, whose
+# rounding error the tail amplifies |beta x| times unless it is carried.
+OTHER_PARAMS: tuple[tuple[str, dict[str, float]], ...] = (
+  ("silu", {"beta": 1.702}),
+  ("silu", {"beta": 0.3}),
+  ("softplus", {"beta": 0.3}),
+  ("softcap", {"cap": 2.5}),
+  ("star_relu", {"scale": 1.5, "bias": 0.1}),
+)
+
+
 # Normalizers: value, gradient of <w, f(x)> and Hessian-vector product along v,
 # for one row (entries of -inf allowed), and for each of the three the scale the
 # error is measured against: the largest entry of the value, and for the
@@ -410,6 +489,21 @@ def _logsumexp_refs(x, w, v):
   return ([lse], g, h), scales
 
 
+def _logmeanexp_refs(x, w, v):
+  # logsumexp(x) - log(n): the same derivatives as logsumexp. The value is the sum
+  # of two terms, sum_i s_i x_i - KL(s || uniform) (s = softmax(x)); its scale is the
+  # sum of their sizes, which is |value| unless they cancel: a row of scale 1e-3
+  # has a value 50 times smaller than its entries, and the rounding of the entries'
+  # mean alone (which no algorithm in the working precision avoids) costs that much.
+  ((lse,), g, h), (_, s1, s2) = _logsumexp_refs(x, w, v)
+  n = len(x)
+  lme = lse - mp.log(n)
+  s = _softmax_row(x)
+  mean_term = mp.fsum(si * abs(xi) for si, xi in zip(s, x) if si != 0)
+  kl = mp.fsum(si * mp.log(n * si) for si in s if si != 0)
+  return ([lme], g, h), (max(abs(lme), mean_term + kl), s1, s2)
+
+
 def _softmin_refs(x, w, v):
   # softmin(x) = softmax(-x): the gradient changes sign, the Hessian does not. With
   # -inf entries, the limit: they are tied, infinitely below the rest, so the row is
@@ -420,9 +514,13 @@ def _softmin_refs(x, w, v):
   return (s, [-gi for gi in g], h), scales
 
 
+# Normalizers that reduce the row to one value.
+SCALAR_OUTPUT = frozenset({"logsumexp", "logmeanexp"})
+
 NORMALIZERS: dict[str, Callable[..., Any]] = {
   "softmax": _softmax_refs,
   "softmin": _softmin_refs,
   "log_softmax": _log_softmax_refs,
   "logsumexp": _logsumexp_refs,
+  "logmeanexp": _logmeanexp_refs,
 }
