@@ -31,6 +31,7 @@ from jaxact._src.hard import hard_silu as hard_swish
 from jaxact._src.hard import hard_tanh as hard_tanh
 from jaxact._src.hard import sparse_plus as sparse_plus
 from jaxact._src.hard import sparse_sigmoid as sparse_sigmoid
+from jaxact._src.normalizers import gumbel_softmax as gumbel_softmax
 from jaxact._src.normalizers import log_softmax as log_softmax
 from jaxact._src.normalizers import logmeanexp as logmeanexp
 from jaxact._src.normalizers import logsumexp as logsumexp
@@ -41,6 +42,7 @@ from jaxact._src.rectifiers import leaky_relu as leaky_relu
 from jaxact._src.rectifiers import prelu as prelu
 from jaxact._src.rectifiers import relu as relu
 from jaxact._src.rectifiers import relu6 as relu6
+from jaxact._src.rectifiers import rrelu as rrelu
 from jaxact._src.rectifiers import squared_relu as squared_relu
 from jaxact._src.rectifiers import star_relu as star_relu
 from jaxact._src.registry import Info as Info
@@ -74,6 +76,7 @@ __all__ = [
   "gelu_tanh",
   "get",
   "glu",
+  "gumbel_softmax",
   "hard_sigmoid",
   "hard_silu",
   "hard_swish",
@@ -96,6 +99,7 @@ __all__ = [
   "reglu",
   "relu",
   "relu6",
+  "rrelu",
   "selu",
   "sigmoid",
   "silu",

@@ -114,7 +114,11 @@ def test_redefining_a_user_activation_replaces_it():
 def test_registry_lists_and_aliases():
   names = jaxact.names()
   assert {"sigmoid", "tanh", "relu", "leaky_relu", "elu", "prelu"} <= set(names)
-  assert {"softmax", "softmin", "log_softmax", "logsumexp"} == set(jaxact.names(kind="normalizer"))
+  assert {"softmax", "softmin", "log_softmax", "logsumexp", "logmeanexp"} == set(
+    jaxact.names(kind="normalizer")
+  )
+  assert {"glu", "swiglu", "geglu", "reglu"} == set(jaxact.names(kind="gated"))
+  assert {"gumbel_softmax"} == set(jaxact.names(kind="stochastic"))
   assert jaxact.get("logistic") is jaxact.sigmoid
   assert "logistic" in jaxact.names(include_aliases=True)
   assert jaxact.get(jax.nn.relu) is jax.nn.relu  # a callable passes through

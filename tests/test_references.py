@@ -45,6 +45,7 @@ def _direct_value(name, x):
     "softmin": [mp.exp(-xi) / s_neg for xi in x],
     "log_softmax": [xi - mp.log(s) for xi in x],
     "logsumexp": [mp.log(s)],
+    "logmeanexp": [mp.log(s / len(x))],
   }[name]
 
 

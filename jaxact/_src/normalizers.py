@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import stable
+from jaxact._src import checks, registry, stable
 from jaxact._src.core import normalizer
 
 _NORMALIZER_CONVENTIONS = (
@@ -480,3 +480,87 @@ def logmeanexp(
   else:
     out = _logmeanexp(x, present, axis)
   return out if keepdims else jnp.squeeze(out, axis)
+
+
+def gumbel_softmax(
+  logits: jax.Array,
+  *,
+  key: jax.Array,
+  tau: jax.Array = 1.0,
+  hard: bool = False,
+  axis: int = -1,
+) -> jax.Array:
+  r"""Gumbel-softmax (concrete) sample, as PyTorch's ``gumbel_softmax``.
+
+  .. math::
+    y = \mathrm{softmax}\bigl((\ell + g) / \tau\bigr), \qquad g_i = -\log(-\log u_i),\
+    u_i \sim U(0, 1)
+
+  The noise is drawn from ``key`` (``jax.random.gumbel``), one value per entry; the
+  softmax is :func:`softmax` (``-inf`` logits get probability 0 and a zero
+  gradient). With ``hard=True`` the value is exactly the one-hot vector of the
+  largest entry of ``y`` and the gradient is that of ``y`` (straight-through):
+  ``one_hot + (y - stop_gradient(y))``, whose second term is exactly 0. The
+  argmax of ``logits + g`` is a sample of the categorical distribution
+  ``softmax(logits)`` (the Gumbel-max trick), whatever ``tau``.
+
+  Args:
+    logits: unnormalised log-probabilities. float16/bfloat16 are computed in
+      float32 and rounded once.
+    key: keyword-only and required, a ``jax.random`` key.
+    tau: keyword-only temperature, > 0, differentiable.
+    hard: keyword-only; return one-hot samples with straight-through gradients.
+    axis: keyword-only axis of the categories.
+
+  Returns:
+    An array of the same shape and dtype as ``logits``.
+
+  Accuracy: as :func:`softmax` for the given noise.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, jaxact
+    >>> y = jaxact.gumbel_softmax(jnp.zeros(4), key=jax.random.key(0), hard=True)
+    >>> float(y.sum()), sorted(set(y.tolist()))
+    (1.0, [0.0, 1.0])
+  """
+  checks.check_input("gumbel_softmax", logits)
+  checks.check_param("gumbel_softmax", "tau", tau)
+  if key is None:
+    raise ValueError("jaxact.gumbel_softmax: key is required (jax.random.key)")
+  if not isinstance(hard, bool):
+    raise TypeError(f"jaxact.gumbel_softmax: hard must be a bool, got {type(hard).__name__}")
+  x = checks.as_input(logits)
+  (ax,) = checks.canonical_axes("gumbel_softmax", axis, x.ndim)
+  ctype = checks.compute_dtype(x.dtype)
+  g = jax.random.gumbel(key, x.shape, ctype)
+  z = (x.astype(ctype) + g) / checks.as_param(tau, ctype)
+  y = softmax(z, axis=ax)
+  if hard:
+    top = jnp.argmax(y, axis=ax, keepdims=True)
+    one_hot = jnp.arange(x.shape[ax]).reshape([-1 if i == ax else 1 for i in range(x.ndim)]) == top
+    y = one_hot.astype(ctype) + (y - jax.lax.stop_gradient(y))
+  return y.astype(x.dtype)
+
+
+registry.register(
+  registry.Info(
+    name="gumbel_softmax",
+    fn=gumbel_softmax,
+    kind="stochastic",
+    family="normalizers",
+    formula="softmax((logits + g) / tau), g ~ Gumbel(0, 1) from key",
+    params={"key": "required", "tau": 1.0, "hard": False, "axis": -1},
+    output_range="[0, 1], sums to 1 along axis; one-hot if hard",
+    monotonic=None,
+    smoothness="C^inf (soft); piecewise constant value, straight-through gradient (hard)",
+    zero_centred=False,
+    bounded=True,
+    conventions=(
+      "hard=True: the value is exactly one-hot (argmax of the soft sample; ties to the first), "
+      "the gradient is the soft sample's (straight-through). -inf logits get 0. PyTorch's dim "
+      "is axis here."
+    ),
+    references=("Jang, Gu, Poole 2017, arXiv:1611.01144; Maddison, Mnih, Teh 2017, arXiv:1611.00712",),
+    builtin=True,
+  )
+)

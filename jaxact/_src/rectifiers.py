@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxact._src import stable
+from jaxact._src import checks, registry, stable
 from jaxact._src.core import activation, stable_kernel
 
 
@@ -358,3 +358,85 @@ def star_relu(x: jax.Array, *, scale: jax.Array = 0.8944, bias: jax.Array = -0.4
   t, t_lo = stable.two_sum(q, jnp.broadcast_to(bias, q.shape))
   y = t + (t_lo + (q_lo + a_lo * r))
   return jnp.where(jnp.isfinite(t), y, t)
+
+
+_RRELU_DOC_CONVENTIONS = (
+  "Evaluation (training=False): leaky_relu with slope (lower + upper) / 2. Training: one "
+  "slope per element drawn uniformly from [lower, upper) with `key` (a clear error without "
+  "one). f'(0) = 1 (the right branch, as leaky_relu); f'' = 0. lower and upper are "
+  "differentiable. Defaults 1/8 and 1/3 as PyTorch."
+)
+
+
+def rrelu(
+  x: jax.Array,
+  *,
+  key: jax.Array | None = None,
+  lower: jax.Array = 1.0 / 8.0,
+  upper: jax.Array = 1.0 / 3.0,
+  training: bool = False,
+) -> jax.Array:
+  r"""Randomised leaky ReLU, as PyTorch's ``rrelu``.
+
+  .. math::
+    \mathrm{rrelu}(x) = \begin{cases} x & x \ge 0 \\ a x & x < 0 \end{cases}, \qquad
+    a \sim U[l, u) \text{ per element (training)}, \quad a = \tfrac{l + u}{2} \text{ (evaluation)}
+
+  In training the slopes are drawn from ``key`` (``jax.random``), one per element
+  of ``x``: the same key gives the same slopes, so a step can be replayed. The
+  slope enters as :func:`leaky_relu`'s ``negative_slope``, so the derivatives are
+  leaky_relu's, exact.
+
+  Args:
+    x: input array. float16/bfloat16 are computed in float32 and rounded once.
+    key: keyword-only ``jax.random`` key; required when ``training`` is true.
+    lower: keyword-only lower bound of the slope (default 1/8), differentiable.
+    upper: keyword-only upper bound of the slope (default 1/3), differentiable.
+    training: keyword-only; draw random slopes (``True``) or use their mean.
+
+  Returns:
+    An array of the same shape and dtype as ``x``.
+
+  Raises:
+    ValueError: ``training`` is true and ``key`` is ``None``.
+
+  Accuracy: value within 0.5 ULP (one rounding), derivatives exact.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, jaxact
+    >>> jaxact.rrelu(jnp.array([-2.0, 3.0], dtype=jnp.float32))
+    Array([-0.45833334,  3.        ], dtype=float32)
+  """
+  checks.check_input("rrelu", x)
+  checks.check_param("rrelu", "lower", lower)
+  checks.check_param("rrelu", "upper", upper)
+  if not isinstance(training, bool):
+    raise TypeError(f"jaxact.rrelu: training must be a bool, got {type(training).__name__}")
+  if not training:
+    return leaky_relu(x, (jnp.asarray(lower) + jnp.asarray(upper)) / 2.0)
+  if key is None:
+    raise ValueError("jaxact.rrelu: training=True draws random slopes and needs a key (jax.random.key)")
+  x = checks.as_input(x)
+  ctype = checks.compute_dtype(x.dtype)
+  lo, hi = checks.as_param(lower, ctype), checks.as_param(upper, ctype)
+  u = jax.random.uniform(key, x.shape, ctype)
+  return leaky_relu(x, lo + (hi - lo) * u)
+
+
+registry.register(
+  registry.Info(
+    name="rrelu",
+    fn=rrelu,
+    family="rectifiers",
+    formula="x if x >= 0 else a x, a ~ U[lower, upper) (training) or (lower + upper) / 2",
+    params={"key": None, "lower": 1.0 / 8.0, "upper": 1.0 / 3.0, "training": False},
+    output_range="(-inf, inf)",
+    monotonic=True,
+    smoothness="C^0",
+    zero_centred=False,
+    bounded=False,
+    conventions=_RRELU_DOC_CONVENTIONS,
+    references=("Xu et al. 2015, arXiv:1505.00853; PyTorch torch.nn.RReLU",),
+    builtin=True,
+  )
+)

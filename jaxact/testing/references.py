@@ -370,6 +370,11 @@ ELEMENTWISE.update(
       d2=lambda x, scale, bias: 2 * scale * _step(x, 0),
       kinks=(0.0, 0.70710678),
     ),
+    "rrelu": Reference(
+      f=lambda x, lower, upper: x if x >= 0 else (lower + upper) / 2 * x,
+      d1=lambda x, lower, upper: mp.mpf(1) if x >= 0 else (lower + upper) / 2,
+      d2=lambda x, lower, upper: mp.mpf(0),
+    ),
     "threshold": Reference(
       f=lambda x, threshold, value: x if x > threshold else value,
       d1=lambda x, threshold, value: _step(x - threshold, 0),
