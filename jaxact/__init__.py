@@ -37,6 +37,7 @@ from jaxact._src.normalizers import logmeanexp as logmeanexp
 from jaxact._src.normalizers import logsumexp as logsumexp
 from jaxact._src.normalizers import softmax as softmax
 from jaxact._src.normalizers import softmin as softmin
+from jaxact._src.periodic import snake as snake
 from jaxact._src.rectifiers import identity as identity
 from jaxact._src.rectifiers import leaky_relu as leaky_relu
 from jaxact._src.rectifiers import prelu as prelu
@@ -61,6 +62,8 @@ from jaxact._src.smooth import log1mexp as log1mexp
 from jaxact._src.smooth import log_sigmoid as log_sigmoid
 from jaxact._src.smooth import softplus as softplus
 from jaxact._src.smooth import squareplus as squareplus
+from jaxact._src.sparse import entmax15 as entmax15
+from jaxact._src.sparse import sparsemax as sparsemax
 
 __version__ = "0.1.0"
 
@@ -69,6 +72,7 @@ __all__ = [
   "activation",
   "celu",
   "elu",
+  "entmax15",
   "gated",
   "geglu",
   "gelu",
@@ -103,6 +107,7 @@ __all__ = [
   "selu",
   "sigmoid",
   "silu",
+  "snake",
   "soft_sign",
   "softcap",
   "softmax",
@@ -111,6 +116,7 @@ __all__ = [
   "softshrink",
   "sparse_plus",
   "sparse_sigmoid",
+  "sparsemax",
   "squared_relu",
   "squareplus",
   "stable_kernel",

@@ -114,9 +114,8 @@ def test_redefining_a_user_activation_replaces_it():
 def test_registry_lists_and_aliases():
   names = jaxact.names()
   assert {"sigmoid", "tanh", "relu", "leaky_relu", "elu", "prelu"} <= set(names)
-  assert {"softmax", "softmin", "log_softmax", "logsumexp", "logmeanexp"} == set(
-    jaxact.names(kind="normalizer")
-  )
+  normalizers = {"softmax", "softmin", "log_softmax", "logsumexp", "logmeanexp", "sparsemax", "entmax15"}
+  assert normalizers == set(jaxact.names(kind="normalizer"))
   assert {"glu", "swiglu", "geglu", "reglu"} == set(jaxact.names(kind="gated"))
   assert {"gumbel_softmax"} == set(jaxact.names(kind="stochastic"))
   assert jaxact.get("logistic") is jaxact.sigmoid

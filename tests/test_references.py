@@ -36,6 +36,17 @@ def _num_grad(f, x, i):
   return mp.diff(lambda t: f([*x[:i], t, *x[i + 1 :]]), x[i])
 
 
+def _projection(x, power):
+  # The defining property, not the sort: p = max(x / power - tau, 0)^power sums to 1;
+  # tau by bisection on the monotone sum.
+  lo, hi = min(x) / power - 1, max(x) / power
+  for _ in range(240):
+    tau = (lo + hi) / 2
+    total = mp.fsum(max(xi / power - tau, 0) ** power for xi in x)
+    lo, hi = (tau, hi) if total > 1 else (lo, tau)
+  return [max(xi / power - tau, 0) ** power for xi in x]
+
+
 def _direct_value(name, x):
   # The definitions, without the max shift the references use.
   s = mp.fsum(mp.exp(xi) for xi in x)
@@ -46,6 +57,8 @@ def _direct_value(name, x):
     "log_softmax": [xi - mp.log(s) for xi in x],
     "logsumexp": [mp.log(s)],
     "logmeanexp": [mp.log(s / len(x))],
+    "sparsemax": _projection(x, 1),
+    "entmax15": _projection(x, 2),
   }[name]
 
 

@@ -375,6 +375,12 @@ ELEMENTWISE.update(
       d1=lambda x, lower, upper: mp.mpf(1) if x >= 0 else (lower + upper) / 2,
       d2=lambda x, lower, upper: mp.mpf(0),
     ),
+    "snake": Reference(
+      f=lambda x, frequency: x if mp.isinf(x) else x + mp.sin(frequency * x) ** 2 / frequency,
+      d1=lambda x, frequency: mp.nan if mp.isinf(x) else 1 + mp.sin(2 * frequency * x),
+      d2=lambda x, frequency: mp.nan if mp.isinf(x) else 2 * frequency * mp.cos(2 * frequency * x),
+      kinks=(0.0, -0.78539816, 2.35619449),
+    ),
     "threshold": Reference(
       f=lambda x, threshold, value: x if x > threshold else value,
       d1=lambda x, threshold, value: _step(x - threshold, 0),
@@ -412,6 +418,7 @@ OTHER_PARAMS: tuple[tuple[str, dict[str, float]], ...] = (
   ("softplus", {"beta": 0.3}),
   ("softcap", {"cap": 2.5}),
   ("star_relu", {"scale": 1.5, "bias": 0.1}),
+  ("snake", {"frequency": 0.3}),
 )
 
 
@@ -519,6 +526,67 @@ def _softmin_refs(x, w, v):
   return (s, [-gi for gi in g], h), scales
 
 
+def _sparse_threshold(z, power):
+  # tau with sum max(z - tau, 0)^power = 1 (power 1: sparsemax, 2: 1.5-entmax on z = x / 2):
+  # the largest support size k whose threshold lies below its k-th entry (sorted row).
+  zs = sorted((zi for zi in z if zi != -mp.inf), reverse=True)
+  best, s1, s2 = None, mp.mpf(0), mp.mpf(0)
+  for k, zk in enumerate(zs, 1):
+    s1, s2 = s1 + zk, s2 + zk * zk
+    if power == 1:
+      tau = (s1 - 1) / k
+    else:
+      mu = s1 / k
+      delta = 1 / mp.mpf(k) - (s2 / k - mu * mu)
+      if delta < 0:
+        break
+      tau = mu - mp.sqrt(delta)
+    if zk > tau:
+      best = tau
+    else:
+      break
+  if best is None:
+    raise ValueError("no support")
+  return best
+
+
+def _sparse_refs(x, w, v, power):
+  # value p; gradient of <w, p> = J w with J = diag(g) - g g^T / sum(g) on the support
+  # (g = 1 for sparsemax, sqrt(p) for 1.5-entmax); its derivative along v.
+  if all(xi == -mp.inf for xi in x):
+    zero = [mp.mpf(0)] * len(x)
+    return (zero, zero, zero), (0.0, 0.0, 0.0)
+  z = [xi / power for xi in x]
+  tau = _sparse_threshold(z, power)
+  p = [max(zi - tau, mp.mpf(0)) ** power for zi in z]
+  g = [mp.mpf(1) if pi > 0 else mp.mpf(0) for pi in p] if power == 1 else [mp.sqrt(pi) for pi in p]
+  gs = mp.fsum(g)
+
+  def jac(u):
+    gu = _dot(g, u)
+    return [gi * ui - gi * gu / gs for gi, ui in zip(g, u)]
+
+  grad = jac(w)
+  if power == 1:
+    hvp = [mp.mpf(0)] * len(x)
+    h_scale = 0.0
+  else:
+    dp = jac(v)
+    dg = [dpi / (2 * gi) if gi > 0 else mp.mpf(0) for dpi, gi in zip(dp, g)]
+    gw, dgw, dgs = _dot(g, w), _dot(dg, w), mp.fsum(dg)
+    hvp = [dgi * wi - dgi * gw / gs - gi * dgw / gs + gi * gw * dgs / gs**2 for dgi, gi, wi in zip(dg, g, w)]
+    aw = _dot(g, [abs(wi) for wi in w])
+    adg = mp.fsum(abs(d) for d in dg)
+    adgw = _dot([abs(d) for d in dg], [abs(wi) for wi in w])
+    h_scale = max(
+      abs(dgi * wi) + abs(dgi) * aw / gs + gi * adgw / gs + gi * aw * adg / gs**2
+      for dgi, gi, wi in zip(dg, g, w)
+    )
+  aw = _dot(g, [abs(wi) for wi in w])
+  g_scale = max(gi * abs(wi) + gi * aw / gs for gi, wi in zip(g, w))
+  return (p, grad, hvp), (max(p), g_scale, h_scale)
+
+
 # Normalizers that reduce the row to one value.
 SCALAR_OUTPUT = frozenset({"logsumexp", "logmeanexp"})
 
@@ -528,4 +596,6 @@ NORMALIZERS: dict[str, Callable[..., Any]] = {
   "log_softmax": _log_softmax_refs,
   "logsumexp": _logsumexp_refs,
   "logmeanexp": _logmeanexp_refs,
+  "sparsemax": lambda x, w, v: _sparse_refs(x, w, v, 1),
+  "entmax15": lambda x, w, v: _sparse_refs(x, w, v, 2),
 }
