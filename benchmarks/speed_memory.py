@@ -59,10 +59,14 @@ PAIRS = {
   "softmax": (jaxact.softmax, jax.nn.softmax, {"axis": -1}, "normalizer"),
   "log_softmax": (jaxact.log_softmax, jax.nn.log_softmax, {"axis": -1}, "normalizer"),
   "logsumexp": (jaxact.logsumexp, jax.nn.logsumexp, {"axis": -1}, "normalizer"),
+  "logmeanexp": (jaxact.logmeanexp, jax.nn.logmeanexp, {"axis": -1}, "normalizer"),
+  "glu": (jaxact.glu, jax.nn.glu, {"axis": -1}, "normalizer"),
 }
 # In the MLP, a reduction is used as x - logsumexp(x) (it must keep the shape).
 MLP_FORM = {
   "logsumexp": lambda f: lambda x: x - f(x, axis=-1, keepdims=True),
+  "logmeanexp": lambda f: lambda x: x - f(x, axis=-1, keepdims=True),
+  "glu": lambda f: lambda x: f(jnp.concatenate([x, x], -1), axis=-1),
   "log1mexp": lambda f: lambda x: f(jnp.abs(x) + 0.01),
 }
 

@@ -12,6 +12,7 @@ from jaxact._src.core import stable_kernel as stable_kernel
 from jaxact._src.exponential import celu as celu
 from jaxact._src.exponential import elu as elu
 from jaxact._src.exponential import selu as selu
+from jaxact._src.exponential import xielu as xielu
 from jaxact._src.gated import gated as gated
 from jaxact._src.gated import geglu as geglu
 from jaxact._src.gated import glu as glu
@@ -126,4 +127,5 @@ __all__ = [
   "tanh",
   "tanhshrink",
   "threshold",
+  "xielu",
 ]

@@ -111,6 +111,14 @@ def test_normalizer_battery_catches_rounded_away_terms():
   assert not report.passed
 
 
+def test_normalizer_battery_catches_a_swallowed_nan():
+  def nan_to_zero_softmax(x, axis=-1):
+    return jnp.nan_to_num(jaxact.softmax(x, axis=axis))
+
+  report = jt.check_normalizer(nan_to_zero_softmax, jt.NORMALIZERS["softmax"], dtypes=("float32",))
+  assert not report.passed and not report.results[0].nan_propagates
+
+
 def test_report_formats():
   report = jt.check_activation(jaxact.relu, jt.ELEMENTWISE["relu"], dtypes=("float32", "float16"))
   text = str(report)

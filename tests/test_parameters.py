@@ -19,6 +19,18 @@ CASES = [
 ]
 
 
+def _xielu(x, alpha_p=0.8, alpha_n=0.8, beta=0.5, eps=-1e-6):
+  alpha_p, alpha_n, beta, eps = (mp.mpf(v) for v in (alpha_p, alpha_n, beta, eps))
+  return alpha_p * x * x + beta * x if x > 0 else alpha_n * (mp.expm1(min(x, eps)) - x) + beta * x
+
+
+_XIELU_XS = [-40.0, -2.43, -0.98, -0.3, -5e-7, 0.7, 3.0]
+CASES += [
+  ("xielu", p, v, lambda x, q, p=p: _xielu(x, **{p: q}), _XIELU_XS)
+  for p, v in (("alpha_p", 0.8), ("alpha_n", 0.8), ("beta", 0.5), ("eps", -1e-6))
+]
+
+
 @pytest.mark.parametrize(
   ("name", "param", "value", "ref", "xs"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES]
 )
@@ -52,3 +64,16 @@ def test_snake_per_channel_frequency():
   )
   g = jax.grad(lambda a: jnp.sum(jaxact.snake(x, frequency=a)))(a)
   assert g.shape == (3,) and np.all(np.isfinite(g))
+
+
+@pytest.mark.parametrize("param", ["alpha_p", "alpha_n", "beta", "eps"])
+def test_xielu_mixed_derivatives(param):
+  # d/dp of f'(x), against mpmath.diff in x and p of the definition.
+  value = {"alpha_p": 0.8, "alpha_n": 0.8, "beta": 0.5, "eps": -1e-6}[param]
+  for x in _XIELU_XS:
+    dxdp = jax.grad(jax.grad(lambda x, p: jaxact.xielu(x, **{param: p})), argnums=1)
+    g = dxdp(jnp.float64(x), jnp.float64(value))
+    with mp.workdps(40):
+      exact = mp.diff(lambda x_, p_: _xielu(x_, **{param: p_}), (mp.mpf(x), mp.mpf(value)), (1, 1))
+    assert np.isfinite(g)
+    assert abs(float(g) - float(exact)) <= 1e-12 * max(abs(float(exact)), 1e-300), (param, x, float(g), exact)

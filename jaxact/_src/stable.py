@@ -296,6 +296,81 @@ def two_sum(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
   return s, (a - (s - bb)) + (b - bb)
 
 
+def fast_two_sum(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """(s, e) with s = fl(a + b) and s + e = a + b exactly, for |a| >= |b| (Dekker)."""
+  s = jax.lax.optimization_barrier(a + b)
+  return s, b - (s - a)
+
+
+def _dw_times(a_hi, a_lo, b_hi, b_lo):
+  # (a_hi + a_lo)(b_hi + b_lo) to about 2^-2p relative, renormalised.
+  p, e = two_prod(a_hi, b_hi)
+  return fast_two_sum(p, e + (a_hi * b_lo + a_lo * b_hi))
+
+
+def _dw_plus(a_hi, a_lo, b_hi, b_lo):
+  s, e = two_sum(a_hi, b_hi)
+  return fast_two_sum(s, e + (a_lo + b_lo))
+
+
+# Double-word e^x - 1 for x <= 0: reduction x = k ln 2 + r, |r| <= ln(2)/2, with ln 2
+# in three parts (k ln2_1 exact); sum_{n>=2} r^n / n! by Horner, the terms below
+# 2^-p of the sum in working precision and the rest in double words; then
+# 2^k (1 + r + P) - 1. Below -_EXPM1_DW_FLOOR, e^x is under 2^-2p and is left out.
+_EXPM1_DW = {
+  # dtype: (floor, bits of ln2_1, Horner degree, first degree done in double words)
+  np.dtype(np.float32): (40.0, 16, 13, 7),
+  np.dtype(np.float64): (80.0, 44, 23, 13),
+}
+
+
+def _ln2_parts(dtype: np.dtype, bits: int) -> tuple[float, float, float]:
+  ln2 = decimal.Decimal("0.693147180559945309417232121458176568075500134360255254120680009")
+  m, e = math.frexp(float(ln2))
+  l1 = math.ldexp(math.floor(math.ldexp(m, bits)), e - bits)
+  l2 = float(dtype.type(float(ln2 - decimal.Decimal(l1))))
+  l3 = float(dtype.type(float(ln2 - decimal.Decimal(l1) - decimal.Decimal(l2))))
+  return l1, l2, l3
+
+
+def _inverse_factorial(n: int, dtype: np.dtype) -> tuple[float, float]:
+  q = fractions.Fraction(1, math.factorial(n))
+  hi = dtype.type(float(q))
+  return float(hi), float(dtype.type(float(q - fractions.Fraction(float(hi)))))
+
+
+def expm1_dw(x: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """e^x - 1 as a double word (hi, lo) for finite x <= 0, to about 2^-2p relative
+  (p the precision of the dtype: 24 or 53): for sums in which it cancels, as
+  alpha (e^x - 1) + beta at its zero. Positive x is clamped to 0."""
+  dt = np.dtype(x.dtype)
+  floor, bits, degree, dw_from = _EXPM1_DW[dt]
+  x = jnp.clip(x, -floor, 0.0)
+  l1, l2, l3 = _ln2_parts(dt, bits)
+  k = jnp.round(x * (1.0 / _LN2))
+  kl2, kl2_lo = two_prod(k, jnp.full_like(k, l2))
+  r_hi, r_lo = two_sum(x - k * l1, -kl2)  # x - k l1 is exact
+  r_lo = r_lo - (kl2_lo + k * l3)
+  r_hi, r_lo = fast_two_sum(r_hi, r_lo)
+  # Horner on sum_{n>=2} r^(n-2) / n!.
+  acc = jnp.full_like(x, _inverse_factorial(degree, dt)[0])
+  for n in range(degree - 1, dw_from, -1):
+    acc = acc * r_hi + _inverse_factorial(n, dt)[0]
+  hi, lo = acc, jnp.zeros_like(acc)
+  for n in range(dw_from, 1, -1):
+    hi, lo = _dw_times(hi, lo, r_hi, r_lo)
+    c_hi, c_lo = _inverse_factorial(n, dt)
+    hi, lo = _dw_plus(hi, lo, jnp.full_like(hi, c_hi), jnp.full_like(hi, c_lo))
+  hi, lo = _dw_times(hi, lo, r_hi, r_lo)
+  hi, lo = _dw_times(hi, lo, r_hi, r_lo)  # P = r^2 (...)
+  m_hi, m_lo = _dw_plus(r_hi, r_lo, hi, lo)  # e^r - 1
+  # 2^k (1 + m) - 1 = 2^k m + (2^k - 1): the products by 2^k are exact, and 2^k - 1
+  # is kept as a double word (it rounds for k < -p).
+  scale = jnp.ldexp(jnp.ones_like(x), k.astype(jnp.int32))
+  c_hi, c_lo = two_sum(scale, -jnp.ones_like(x))
+  return _dw_plus(m_hi * scale, m_lo * scale, c_hi, c_lo)
+
+
 def split_constant(c: str, dtype) -> tuple[float, float]:
   """A decimal constant as hi + lo in ``dtype`` (hi the nearest, lo the rest)."""
   dt = np.dtype(dtype)

@@ -11,6 +11,7 @@ import jax
 
 import jaxact
 from jaxact.testing import _battery, _ulp
+from jaxact.testing._cache import ReferenceCache
 from jaxact.testing.references import ELEMENTWISE, NORMALIZERS, SCALAR_OUTPUT
 
 
@@ -18,12 +19,14 @@ def run(
   names: Sequence[str] | None = None,
   dtypes: Sequence[str] = ("float32", "bfloat16"),
   progress: TextIO | None = None,
+  cache: ReferenceCache | None = None,
 ) -> dict[str, Any]:
   """Runs the battery for each named (default: every registered) activation.
 
-  Returns a JSON-ready dict: the environment, one report per activation
-  (:meth:`Report.as_dict`), and ``passed``. Raises ``ValueError`` for an unknown
-  name or dtype.
+  ``cache``: precomputed mpmath values (a :class:`ReferenceCache`), else the
+  references are evaluated here. Returns a JSON-ready dict: the environment, one
+  report per activation (:meth:`Report.as_dict`), and ``passed``. Raises
+  ``ValueError`` for an unknown name or dtype.
   """
   bad = [d for d in dtypes if d not in _ulp.DTYPES]
   if bad or not dtypes:
@@ -40,10 +43,12 @@ def run(
     t0 = time.perf_counter()
     fn = jaxact.get(name)
     if name in ELEMENTWISE:
-      report = _battery.check_activation(fn, ELEMENTWISE[name], name=name, dtypes=dtypes)
+      report = _battery.check_activation(fn, ELEMENTWISE[name], name=name, dtypes=dtypes, cache=cache)
     elif jaxact.info(name).kind == "gated":
       inner = jaxact.info(fn.activation).name
-      report = _battery.check_gated(fn, ELEMENTWISE[inner], name=name, dtypes=dtypes)
+      report = _battery.check_gated(
+        fn, ELEMENTWISE[inner], name=name, dtypes=dtypes, activation_name=inner, cache=cache
+      )
     elif name in NORMALIZERS:
       report = _battery.check_normalizer(
         fn, NORMALIZERS[name], name=name, dtypes=dtypes, scalar_output=name in SCALAR_OUTPUT

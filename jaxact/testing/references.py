@@ -173,22 +173,52 @@ def _gelu_tanh_d2(x):
   return _sig1(z) * (2 * zp + x * zpp - x * zp * zp * mp.tanh(z / 2))
 
 
+def _ncdf(x):
+  # mpmath's erfc overflows a float conversion below about -1e150 with its pure-Python
+  # backend (not with gmpy2); there the asymptotic series, truncated after x^-8, is exact
+  # to far more than 50 digits.
+  if x < -1e10:
+    t = 1 / (x * x)
+    return mp.npdf(x) / -x * (1 - t * (1 - 3 * t * (1 - 5 * t * (1 - 7 * t))))
+  return mp.ncdf(x)
+
+
 def _gelu_erf_f(x):
   if mp.isinf(x):
     return x if x > 0 else mp.mpf(0)
-  return x * mp.ncdf(x)
+  return x * _ncdf(x)
 
 
 def _gelu_erf_d1(x):
   if mp.isinf(x):
     return mp.mpf(1) if x > 0 else mp.mpf(0)
-  return mp.ncdf(x) + x * mp.npdf(x)
+  return _ncdf(x) + x * mp.npdf(x)
 
 
 def _gelu_erf_d2(x):
   if mp.isinf(x):
     return mp.mpf(0)
   return mp.npdf(x) * (2 - x * x)
+
+
+def _xielu_f(x, alpha_p, alpha_n, beta, eps):
+  if x > 0:
+    return alpha_p * x * x + beta * x
+  if mp.isinf(x):  # -alpha_n + (beta - alpha_n) x
+    return -alpha_n if beta == alpha_n else (beta - alpha_n) * x
+  return alpha_n * (mp.expm1(min(x, eps)) - x) + beta * x
+
+
+def _xielu_d1(x, alpha_p, alpha_n, beta, eps):
+  if x > 0:
+    return 2 * alpha_p * x + beta
+  return beta - alpha_n if x > eps else alpha_n * mp.expm1(x) + beta
+
+
+def _xielu_d2(x, alpha_p, alpha_n, beta, eps):
+  if x > 0:
+    return 2 * alpha_p
+  return mp.mpf(0) if x > eps else alpha_n * mp.exp(x)
 
 
 def _mish_t(x):
@@ -381,6 +411,21 @@ ELEMENTWISE.update(
       d2=lambda x, frequency: mp.nan if mp.isinf(x) else 2 * frequency * mp.cos(2 * frequency * x),
       kinks=(0.0, -0.78539816, 2.35619449),
     ),
+    # The kinks, and the zeros of f and f' (where terms cancel) at both parameter sets.
+    "xielu": Reference(
+      f=_xielu_f,
+      d1=_xielu_d1,
+      d2=_xielu_d2,
+      kinks=(
+        0.0,
+        -1e-6,
+        -1e-4,
+        -2.4324842769314479,
+        -0.98082925301172624,
+        -1.7590613298243787,
+        -0.7537718023763802,
+      ),
+    ),
     "threshold": Reference(
       f=lambda x, threshold, value: x if x > threshold else value,
       d1=lambda x, threshold, value: _step(x - threshold, 0),
@@ -419,6 +464,7 @@ OTHER_PARAMS: tuple[tuple[str, dict[str, float]], ...] = (
   ("softcap", {"cap": 2.5}),
   ("star_relu", {"scale": 1.5, "bias": 0.1}),
   ("snake", {"frequency": 0.3}),
+  ("xielu", {"alpha_p": 0.3, "alpha_n": 1.7, "beta": 0.9, "eps": -1e-4}),
 )
 
 
