@@ -15,3 +15,16 @@ hypothesis.settings.load_profile("jaxact")
 
 def pytest_report_header(config):
   return f"jax {jax.__version__}, backend {jax.default_backend()}: {jax.devices()}"
+
+
+# The longest tests first, so that the two xdist workers finish together: the notebooks
+# (tens of seconds each), then the battery.
+_FIRST = ("tests/test_notebooks.py", "tests/test_battery.py")
+
+
+def pytest_collection_modifyitems(config, items):
+  def rank(item):
+    path = item.nodeid.split("::")[0]
+    return _FIRST.index(path) if path in _FIRST else len(_FIRST)
+
+  items.sort(key=rank)  # stable: the order within each group is kept

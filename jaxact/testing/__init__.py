@@ -10,7 +10,7 @@ Example::
   report = jt.check_activation(my_softplus, ref)   # a Report: print(report)
   jt.assert_activation(my_softplus, ref)           # AssertionError on failure
 
-Requires mpmath (``pip install jaxact[test]``).
+Requires mpmath (``pip install jaxact[conformance]``).
 """
 
 from jaxact.testing._battery import DtypeResult as DtypeResult
@@ -21,6 +21,7 @@ from jaxact.testing._battery import check_activation as check_activation
 from jaxact.testing._battery import check_gated as check_gated
 from jaxact.testing._battery import check_normalizer as check_normalizer
 from jaxact.testing._battery import check_transforms as check_transforms
+from jaxact.testing._battery import reference_values as reference_values
 from jaxact.testing._battery import required_params as required_params
 from jaxact.testing._battery import rows as rows
 from jaxact.testing._cache import ReferenceCache as ReferenceCache
@@ -51,6 +52,7 @@ __all__ = [
   "check_transforms",
   "flushes_subnormals",
   "grid",
+  "reference_values",
   "required_params",
   "rows",
   "ulp",
