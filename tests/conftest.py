@@ -18,8 +18,8 @@ def pytest_report_header(config):
 
 
 # The longest tests first, so that the two xdist workers finish together: the notebooks
-# (tens of seconds each), then the battery.
-_FIRST = ("tests/test_notebooks.py", "tests/test_battery.py")
+# (tens of seconds each), the documentation build, then the battery.
+_FIRST = ("tests/test_notebooks.py", "tests/test_docs.py", "tests/test_battery.py")
 
 
 def pytest_collection_modifyitems(config, items):

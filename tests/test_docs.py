@@ -1,8 +1,10 @@
-"""The README's activation table is generated from the registry and kept up to date."""
+"""The README's activation table is current, and the documentation site builds in strict mode."""
 
 import os
 import subprocess
 import sys
+
+import pytest
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 
@@ -15,3 +17,25 @@ def test_readme_activation_table_is_current():
     check=False,
   )
   assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_docs_site_builds_in_strict_mode(tmp_path):
+  # mkdocs.yml sets strict: a broken link or reference, or a docstring that
+  # mkdocstrings cannot render, fails the build.
+  pytest.importorskip("mkdocs")
+  env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+  out = subprocess.run(
+    [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+    cwd=ROOT,
+    capture_output=True,
+    text=True,
+    check=False,
+    env=env,
+  )
+  assert out.returncode == 0, out.stdout + out.stderr
+  site = tmp_path / "site"
+  assert (site / "families" / "rectifiers" / "index.html").exists()
+  assert (site / "img" / "elu.svg").exists()
+  assert (site / "notebooks" / "01_tour" / "index.html").exists()
+  page = (site / "families" / "exponential" / "index.html").read_text()
+  assert "xielu" in page and "alpha_p" in page  # the API entry from the docstring
