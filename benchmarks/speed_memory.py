@@ -32,6 +32,9 @@ import numpy as np
 
 import jaxact
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from doc_sections import replace_section
+
 # name -> (jaxact function, jax.nn function, keyword arguments, kind)
 PAIRS = {
   "sigmoid": (jaxact.sigmoid, jax.nn.sigmoid, {}, "elementwise"),
@@ -216,14 +219,8 @@ def _write_section(path: str, section: str, args, body: str) -> None:
   stamp = datetime.date.today().isoformat()
   cmd = "python benchmarks/speed_memory.py" + (f" --only {args.only}" if args.only else "")
   block = f"{heading}\n\n{_machine()}; {args.repeats} repeats; {stamp}; `{cmd}`\n\n{body}\n"
-  if heading in text:
-    start = text.index(heading)
-    nxt = text.find("\n## ", start + len(heading))
-    text = text[:start] + block + ("" if nxt == -1 else text[nxt:].lstrip("\n").join(["\n", ""]))
-  else:
-    text = text.rstrip("\n") + "\n\n" + block
   with open(path, "w") as f:
-    f.write(text)
+    f.write(replace_section(text, heading, block))
 
 
 if __name__ == "__main__":

@@ -18,9 +18,13 @@ import glob
 import io
 import os
 import re
+import sys
 
 import mkdocs.plugins
 from mkdocs.structure.files import File
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # mkdocs loads hooks by path
+import doc_sections
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 FAMILIES = {
@@ -42,12 +46,7 @@ BENCHMARK_SECTION = "## CPU (this project's CI machine: 2 cores)"
 
 def _section(path: str, heading: str) -> str:
   with open(path) as f:
-    text = f.read()
-  start = text.find(heading + "\n")
-  if start < 0:
-    raise ValueError(f"{path}: no section {heading!r}")
-  end = text.find("\n## ", start + len(heading))
-  return text[start : end if end > 0 else len(text)]
+    return doc_sections.read_section(f.read(), heading)
 
 
 def conformance_rows() -> dict[str, list[str]]:

@@ -2,8 +2,8 @@
 
 The report is that of ``python -m jaxact --dtypes float32,float64,bfloat16,float16``,
 with the mpmath values taken from tests/references (the same numbers, faster). It
-replaces the code block of the section ``## <section>`` of docs/conformance.md (the
-section is added at the end if there is none); the other sections are kept.
+replaces the section ``## <section>`` of docs/conformance.md with the report in a code
+block (the section is added at the end if there is none); the other sections are kept.
 
 Usage: python tools/write_conformance.py --section "CPU (this project's CI machine: 2 cores)"
 """
@@ -12,27 +12,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 
 import jax
 
 jax.config.update("jax_enable_x64", True)
 
+from doc_sections import replace_section  # noqa: E402  (tools/, beside this script)
+
 from jaxact.testing import _conformance  # noqa: E402
 from jaxact.testing._cache import ReferenceCache  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 DOC = os.path.join(ROOT, "docs", "conformance.md")
-
-
-def replace_section(text: str, section: str, block: str) -> str:
-  """``text`` with the code block under ``## section`` replaced by ``block`` (or appended)."""
-  body = f"## {section}\n\n```\n{block}\n```\n"
-  pattern = re.compile(rf"^## {re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
-  if pattern.search(text):
-    return pattern.sub(lambda _: body + "\n", text, count=1).rstrip("\n") + "\n"
-  return text.rstrip("\n") + "\n\n" + body
 
 
 def main(argv: list[str]) -> int:
@@ -47,7 +39,7 @@ def main(argv: list[str]) -> int:
   with open(DOC) as f:
     text = f.read()
   with open(DOC, "w") as f:
-    f.write(replace_section(text, args.section, table))
+    f.write(replace_section(text, f"## {args.section}", f"## {args.section}\n\n```\n{table}\n```"))
   return 0 if result["passed"] else 1
 
 

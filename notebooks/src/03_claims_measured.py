@@ -69,6 +69,21 @@ def xent(params, x, y, act, slopes=None):
   return -jnp.mean(jnp.take_along_axis(jaxact.log_softmax(logits), y[:, None], axis=1))
 
 
+# Each activation with the initialisation it is usually used with: He for the
+# rectifiers, LeCun for the others.
+ACTIVATIONS = {
+  "relu": (jaxact.relu, "he"),
+  "leaky_relu": (jaxact.leaky_relu, "he"),
+  "elu": (jaxact.elu, "he"),
+  "selu": (jaxact.selu, "lecun"),
+  "gelu": (jaxact.gelu, "he"),
+  "silu": (jaxact.silu, "he"),
+  "mish": (jaxact.mish, "he"),
+  "tanh": (jaxact.tanh, "lecun"),
+  "sigmoid": (jaxact.sigmoid, "lecun"),
+}
+
+
 def mean_sd(a):
   a = np.asarray(a, np.float64)
   return a.mean(0), a.std(0)
@@ -84,15 +99,7 @@ def mean_sd(a):
 
 # %%
 DEPTH, WIDTH = 24, 64
-acts = {
-  "sigmoid": (jaxact.sigmoid, "lecun"),
-  "tanh": (jaxact.tanh, "lecun"),
-  "relu": (jaxact.relu, "he"),
-  "leaky_relu": (jaxact.leaky_relu, "he"),
-  "elu": (jaxact.elu, "he"),
-  "selu": (jaxact.selu, "lecun"),
-  "gelu": (jaxact.gelu, "he"),
-}
+acts = {k: ACTIVATIONS[k] for k in ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu")}
 if SMALL:  # CI's small run: three of them
   acts = {k: acts[k] for k in ("sigmoid", "tanh", "relu")}
 sizes = [64] + [WIDTH] * (DEPTH - 1) + [10]
@@ -273,17 +280,7 @@ for name, act in (("sigmoid", jaxact.sigmoid), ("tanh", jaxact.tanh)):
 # moving-average training loss first falls below 0.2.
 
 # %%
-candidates = {
-  "relu": (jaxact.relu, "he"),
-  "leaky_relu": (jaxact.leaky_relu, "he"),
-  "elu": (jaxact.elu, "he"),
-  "selu": (jaxact.selu, "lecun"),
-  "gelu": (jaxact.gelu, "he"),
-  "silu": (jaxact.silu, "he"),
-  "mish": (jaxact.mish, "he"),
-  "tanh": (jaxact.tanh, "lecun"),
-  "sigmoid": (jaxact.sigmoid, "lecun"),
-}
+candidates = dict(ACTIVATIONS)
 if SMALL:  # CI's small run: three of them, fewer steps
   candidates = {k: candidates[k] for k in ("relu", "gelu", "sigmoid")}
 STEPS4 = 80 if SMALL else 1500

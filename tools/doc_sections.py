@@ -1,0 +1,31 @@
+"""The ``## heading`` sections of the Markdown reports in docs/, which scripts rewrite
+one section at a time (each backend or machine writes its own).
+
+A section runs from its heading line to the next ``## `` heading or the end of the file.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _pattern(heading: str) -> re.Pattern[str]:
+  return re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
+
+
+def read_section(text: str, heading: str) -> str:
+  """The section ``heading`` (a ``## ...`` line) of ``text``; ValueError if there is none."""
+  m = _pattern(heading).search(text)
+  if m is None:
+    raise ValueError(f"no section {heading!r}")
+  return m.group(0)
+
+
+def replace_section(text: str, heading: str, block: str) -> str:
+  """``text`` with the section ``heading`` replaced by ``block`` (which starts with the
+  heading), or with ``block`` appended if there is no such section."""
+  block = block.rstrip("\n") + "\n"
+  pattern = _pattern(heading)
+  if pattern.search(text):
+    return pattern.sub(lambda _: block + "\n", text, count=1).rstrip("\n") + "\n"
+  return text.rstrip("\n") + "\n\n" + block
