@@ -87,3 +87,33 @@ def test_ties_and_one_element_rows():
   np.testing.assert_array_equal(jaxact.softmax(jnp.array([2.0, 2.0, 2.0, 2.0])), [0.25] * 4)
   np.testing.assert_array_equal(jaxact.softmax(jnp.array([[3.0], [-1e30]]), axis=-1), [[1.0], [1.0]])
   np.testing.assert_array_equal(jax.grad(lambda x: jaxact.softmax(x)[0])(jnp.array([3.0])), [0.0])
+
+
+def _lme_ulps(value, row, dtype):
+  # Normwise error against mpmath, in ULPs of the battery's scale for logmeanexp.
+  xs = [mp.mpf(float(v)) for v in row]
+  ((exact,), _, _), (scale, _, _) = jt.NORMALIZERS["logmeanexp"](xs, [mp.mpf(1)], [mp.mpf(0)] * len(xs))
+  ulp = 2.0 ** (np.floor(np.log2(float(scale))) - np.finfo(dtype).nmant)
+  return abs(float(value) - float(exact)) / ulp
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logmeanexp_both_forms(dtype):
+  # (mean, deviation, length): -30, 10, 4096 cancels (max about 5, result about 0),
+  # and its terms e^d - 1 round to -1 (log1p of their mean was 104 ULP off in
+  # float32); -3, 0.3, 8 puts log1p's argument where XLA's float64 log1p is 128 ULP
+  # off; 3, 0.3 and 1, 4 give |result| >= 2 (the two-pass form alone); 0, 0.01 is
+  # centred at its mean.
+  rng = np.random.default_rng(7)
+  cases = [(-30, 10, 4096), (-3, 0.3, 8), (3, 0.3, 1024), (1, 4, 1024), (0, 0.01, 8), (-1, 0.3, 1024)]
+  rows = [(mu + sigma * rng.standard_normal(n)).astype(dtype) for mu, sigma, n in cases]
+  for row in rows:
+    alone = jaxact.logmeanexp(jnp.asarray(row))
+    masked = jaxact.logmeanexp(jnp.asarray(row), where=jnp.ones(row.shape, bool))
+    # Batched with a row that needs the centred form: the same value.
+    batch = jaxact.logmeanexp(jnp.stack([jnp.asarray(row[:8]), jnp.zeros(8, dtype)]), axis=-1)
+    assert np.isfinite(float(alone))
+    assert _lme_ulps(alone, row, dtype) <= 4, (row[:4], _lme_ulps(alone, row, dtype))
+    assert _lme_ulps(masked, row, dtype) <= 4
+    assert float(batch[0]) == float(jaxact.logmeanexp(jnp.asarray(row[:8])))
+    assert _lme_ulps(batch[0], row[:8], dtype) <= 4
