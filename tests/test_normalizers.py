@@ -117,3 +117,26 @@ def test_logmeanexp_both_forms(dtype):
     assert _lme_ulps(masked, row, dtype) <= 4
     assert float(batch[0]) == float(jaxact.logmeanexp(jnp.asarray(row[:8])))
     assert _lme_ulps(batch[0], row[:8], dtype) <= 4
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logsumexp_both_forms(dtype):
+  # A result >= 2 in magnitude, or a sum s >= 3/2, takes the one-pass form; [0, -20]
+  # (2.06e-9) needs the maxima summed apart. Each row alone and batched with that
+  # one: the same value, within 4 ULP of mpmath's.
+  rng = np.random.default_rng(3)
+  rows = [
+    (4 * rng.standard_normal(1024)).astype(dtype),
+    (-0.5 - rng.random(6)).astype(dtype),
+    np.array([3.0, 3.0, -1.0], dtype),
+    np.array([-2.5, -30.0, -40.0], dtype),
+    np.array([1e-3, -25.0, -26.0], dtype),
+  ]
+  hard = np.array([0.0, -20.0], dtype)
+  for row in rows + [hard]:
+    exact = _mp_lse(row)
+    alone = jaxact.logsumexp(jnp.asarray(row))
+    assert abs(float(alone) - float(exact)) <= 4 * np.spacing(np.abs(dtype(exact))), (row[:4], alone, exact)
+    batch = jaxact.logsumexp(jnp.stack([jnp.asarray(row[:2]), jnp.asarray(hard)]), axis=-1)
+    assert float(batch[0]) == float(jaxact.logsumexp(jnp.asarray(row[:2])))
+    assert float(batch[1]) == float(jaxact.logsumexp(jnp.asarray(hard)))

@@ -140,7 +140,21 @@ def _logsumexp(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
   # reductions in one fused pass); an all -inf row gives -inf (log1p(-1)).
   m = jnp.max(x, axis, keepdims=True)
   m_shift = jnp.maximum(m, float(jnp.finfo(x.dtype).min))
-  return jnp.where(m == jnp.inf, m, m_shift + _log_normalizer(x - m_shift, axis))
+  # First m + log(s), s = sum(exp(z)) in one fused pass, as jax.nn. Its absolute
+  # error is a few units of 2^-p, under an ULP of a result of magnitude >= 2; and
+  # where s >= 3/2 log(s) is within about an ULP (relative) itself. Where some row
+  # is neither, its small result needs the maxima summed apart from the rest, and
+  # that form is computed for all rows (lax.cond; under vmap, both, and a select
+  # per row).
+  s = jnp.sum(jnp.exp(x - m_shift), axis, keepdims=True)
+  r = m_shift + jnp.log(s)
+  ok = (jnp.abs(r) >= 2.0) | (s >= 1.5) | (s == 0.0) | jnp.isnan(r)
+  # (x - m_shift is formed in each branch: passed in, it would be written out.)
+  # The rows that are ok get r either way, so a row's value does not depend on its batch.
+  out = jax.lax.cond(
+    jnp.all(ok), lambda: r, lambda: jnp.where(ok, r, m_shift + _log_normalizer(x - m_shift, axis))
+  )
+  return jnp.where(m == jnp.inf, m, out)
 
 
 @_logsumexp.defjvp
