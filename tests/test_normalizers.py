@@ -133,7 +133,7 @@ def test_logsumexp_both_forms(dtype):
     np.array([1e-3, -25.0, -26.0], dtype),
   ]
   hard = np.array([0.0, -20.0], dtype)
-  for row in rows + [hard]:
+  for row in [*rows, hard]:
     exact = _mp_lse(row)
     alone = jaxact.logsumexp(jnp.asarray(row))
     assert abs(float(alone) - float(exact)) <= 4 * np.spacing(np.abs(dtype(exact))), (row[:4], alone, exact)
