@@ -292,8 +292,8 @@ def squareplus(x: jax.Array, b: jax.Array = 4) -> jax.Array:
     \ (x < 0), \qquad \mathrm{squareplus}'' = \frac{b}{2 (x^2 + b)^{3/2}}
 
   :math:`\sqrt{x^2 + b}` is computed from ``x`` and ``b`` scaled by a power of two
-  where it would overflow, and the negative branch has no cancellation (``jax.nn``: inf at -1e20, 2.4 % off at -4000
-  in float32, inf at 257 in float16).
+  where it would overflow, and the negative branch has no cancellation (``jax.nn``:
+  inf at -1e20, 2.4 % off at -4000 in float32, inf at 257 in float16).
 
   Args:
     x: input array. float16/bfloat16 are computed in float32 and rounded once.
