@@ -156,8 +156,8 @@ def soft_sign(x: jax.Array) -> jax.Array:
     >>> jaxact.soft_sign(jnp.array([-1.0, 0.0, jnp.inf], dtype=jnp.float32))
     Array([-0.5,  0. ,  1. ], dtype=float32)
   """
-  a = jnp.abs(x)
-  return jnp.where(a > 1.0, jnp.sign(x) / (1.0 + 1.0 / a), x / (1.0 + a))
+  # One division; at +-inf (inf / inf) the limit +-1.
+  return jnp.where(jnp.isinf(x), jnp.sign(x), x / (1.0 + jnp.abs(x)))
 
 
 def _over(x: jax.Array, cap: jax.Array) -> jax.Array:
