@@ -3,8 +3,10 @@
 For every activation that jaxact shares with jax.nn:
 
 * time of ``jit(f)`` (forward) and of ``jit(grad(sum(f)))`` (forward and backward)
-  on 2^22 float32 elements (normalizers: 4096 rows of 1024), median of interleaved
-  repeats, and the ratio jaxact / jax.nn;
+  on 2^22 float32 elements (normalizers: 4096 rows of 1024), calls of jaxact and
+  jax.nn interleaved in pairs, in several rounds over all the functions; the ratio
+  jaxact / jax.nn is the median of the pair ratios, with the range of the rounds'
+  medians (how much a shared machine moved it);
 * temporary memory of one training step of a 16-layer MLP (width 512, batch 256,
   the activation after every layer), from XLA's ``memory_analysis()``.
 
@@ -12,7 +14,7 @@ Prints a Markdown table and writes it, with the machine it ran on, to
 ``docs/benchmarks.md`` (``--out``). Absolute times depend on the machine; the
 ratios are what the table is for.
 
-Usage: python benchmarks/speed_memory.py [--only NAMES] [--repeats N] [--out PATH]
+Usage: python benchmarks/speed_memory.py [--only NAMES] [--rounds R] [--repeats N] [--out PATH]
 """
 
 from __future__ import annotations
@@ -89,8 +91,12 @@ def _timed(f, x) -> float:
   return time.perf_counter() - t0
 
 
-def time_pair(ours, theirs, x, repeats: int) -> tuple[float, float]:
-  """Median seconds of ours and theirs, calls interleaved so both see the same machine."""
+def time_pair(ours, theirs, x, repeats: int) -> tuple[float, float, list[float]]:
+  """Median seconds of ours and theirs, and the ratio of each adjacent pair of calls.
+
+  The calls are interleaved (the order alternates), so the two calls of a pair
+  see the same machine; the median of the pair ratios is what the table reports.
+  """
   for f in (ours, theirs):  # compile and warm up
     jax.block_until_ready(f(x))
     jax.block_until_ready(f(x))
@@ -102,7 +108,7 @@ def time_pair(ours, theirs, x, repeats: int) -> tuple[float, float]:
     else:
       b.append(_timed(theirs, x))
       a.append(_timed(ours, x))
-  return statistics.median(a), statistics.median(b)
+  return statistics.median(a), statistics.median(b), [ai / bi for ai, bi in zip(a, b)]
 
 
 def mlp_step_memory(act, depth: int = 16, width: int = 512, batch: int = 256) -> int:
@@ -144,22 +150,48 @@ def _machine() -> str:
   )
 
 
-def run(names, repeats: int, log2_size: int, progress=sys.stderr):
-  rows = []
+def run(names, repeats: int, log2_size: int, rounds: int = 3, progress=sys.stderr):
+  """Each function measured in ``rounds`` rounds spread over the run (a slow spell of a
+  shared machine then moves one round, not the result): ratio = median of the pair
+  ratios of all rounds; range = the lowest and highest median of one round."""
+  fns, pairs = {}, {name: {"fwd": [], "grad": []} for name in names}
   for name in names:
     ours, theirs, kw, kind = PAIRS[name]
-    x = _input(name, kind, log2_size)
-    f_ours = jax.jit(lambda x, f=ours, kw=kw: f(x, **kw))
-    f_theirs = jax.jit(lambda x, f=theirs, kw=kw: f(x, **kw))
-    g_ours = jax.jit(jax.grad(lambda x, f=ours, kw=kw: jnp.sum(f(x, **kw))))
-    g_theirs = jax.jit(jax.grad(lambda x, f=theirs, kw=kw: jnp.sum(f(x, **kw))))
-    fwd = time_pair(f_ours, f_theirs, x, repeats)
-    grad = time_pair(g_ours, g_theirs, x, repeats)
+    fns[name] = (
+      _input(name, kind, log2_size),
+      (jax.jit(lambda x, f=ours, kw=kw: f(x, **kw)), jax.jit(lambda x, f=theirs, kw=kw: f(x, **kw))),
+      (
+        jax.jit(jax.grad(lambda x, f=ours, kw=kw: jnp.sum(f(x, **kw)))),
+        jax.jit(jax.grad(lambda x, f=theirs, kw=kw: jnp.sum(f(x, **kw)))),
+      ),
+    )
+  times = {name: {"fwd": [], "grad": []} for name in names}
+  for k in range(rounds):
+    for name in names:
+      x, fwd, grad = fns[name]
+      for key, (f_ours, f_theirs) in (("fwd", fwd), ("grad", grad)):
+        ta, tb, ratios = time_pair(f_ours, f_theirs, x, repeats)
+        times[name][key].append((ta, tb))
+        pairs[name][key].append(ratios)
+      print(f"round {k + 1}/{rounds} {name}", file=progress, flush=True)
+  rows = []
+  for name in names:
+    ours, theirs, kw, _ = PAIRS[name]
     form = MLP_FORM.get(name, lambda f, kw=kw: lambda h: f(h, **kw))
-    mem = (mlp_step_memory(form(ours)), mlp_step_memory(form(theirs)))
-    rows.append({"name": name, "fwd": fwd, "grad": grad, "mem": mem})
+    row = {"name": name, "mem": (mlp_step_memory(form(ours)), mlp_step_memory(form(theirs)))}
+    for key in ("fwd", "grad"):
+      per_round = [statistics.median(r) for r in pairs[name][key]]
+      row[key] = (
+        statistics.median([t[0] for t in times[name][key]]),
+        statistics.median([t[1] for t in times[name][key]]),
+        statistics.median([q for r in pairs[name][key] for q in r]),
+        min(per_round),
+        max(per_round),
+      )
+    rows.append(row)
     print(
-      f"{name}: fwd {fwd[0] / fwd[1]:.2f}x, grad {grad[0] / grad[1]:.2f}x, memory {mem[0] / mem[1]:.2f}x",
+      f"{name}: fwd {row['fwd'][2]:.2f}x, grad {row['grad'][2]:.2f}x, "
+      f"memory {row['mem'][0] / row['mem'][1]:.2f}x",
       file=progress,
       flush=True,
     )
@@ -168,32 +200,36 @@ def run(names, repeats: int, log2_size: int, progress=sys.stderr):
 
 def table(rows) -> str:
   lines = [
-    "| function | forward jaxact (ms) | forward jax.nn (ms) | forward ratio | grad jaxact (ms) "
-    "| grad jax.nn (ms) | grad ratio | MLP step temp jaxact (MiB) | jax.nn (MiB) | memory ratio |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| function | forward jaxact (ms) | forward jax.nn (ms) | forward ratio | (range) | grad jaxact (ms) "
+    "| grad jax.nn (ms) | grad ratio | (range) | MLP step temp jaxact (MiB) | jax.nn (MiB) | memory ratio |",
+    "|---|---:|---:|---:|:---:|---:|---:|---:|:---:|---:|---:|---:|",
   ]
   for r in rows:
-    (fa, fb), (ga, gb), (ma, mb) = r["fwd"], r["grad"], r["mem"]
+    (fa, fb, fr, flo, fhi), (ga, gb, gr, glo, ghi), (ma, mb) = r["fwd"], r["grad"], r["mem"]
     lines.append(
-      f"| `{r['name']}` | {fa * 1e3:.2f} | {fb * 1e3:.2f} | {fa / fb:.2f} | {ga * 1e3:.2f} | {gb * 1e3:.2f} "
-      f"| {ga / gb:.2f} | {ma / 2**20:.1f} | {mb / 2**20:.1f} | {ma / mb:.2f} |"
+      f"| `{r['name']}` | {fa * 1e3:.2f} | {fb * 1e3:.2f} | {fr:.2f} | {flo:.2f}–{fhi:.2f} "
+      f"| {ga * 1e3:.2f} | {gb * 1e3:.2f} | {gr:.2f} | {glo:.2f}–{ghi:.2f} "
+      f"| {ma / 2**20:.1f} | {mb / 2**20:.1f} | {ma / mb:.2f} |"
     )
-  geo = lambda k: math.exp(statistics.fmean(math.log(r[k][0] / r[k][1]) for r in rows))
-  fwd, grad, mem = geo("fwd"), geo("grad"), geo("mem")
-  lines.append(f"| **geometric mean** | | | **{fwd:.2f}** | | | **{grad:.2f}** | | | **{mem:.2f}** |")
+  geo = lambda values: math.exp(statistics.fmean(math.log(v) for v in values))
+  fwd = geo(r["fwd"][2] for r in rows)
+  grad = geo(r["grad"][2] for r in rows)
+  mem = geo(r["mem"][0] / r["mem"][1] for r in rows)
+  lines.append(f"| **geometric mean** | | | **{fwd:.2f}** | | | | **{grad:.2f}** | | | | **{mem:.2f}** |")
   return "\n".join(lines)
 
 
 def main(argv=None) -> int:
   p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   p.add_argument("--only", help="comma-separated names")
-  p.add_argument("--repeats", type=int, default=41)
+  p.add_argument("--repeats", type=int, default=21, help="interleaved pairs per round")
+  p.add_argument("--rounds", type=int, default=3, help="rounds over all the functions")
   p.add_argument("--log2-size", type=int, default=22)
   p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "benchmarks.md"))
   p.add_argument("--section", default=None, help="heading of the section written (default: the backend)")
   args = p.parse_args(argv)
   names = args.only.split(",") if args.only else list(PAIRS)
-  rows = run(names, args.repeats, args.log2_size)
+  rows = run(names, args.repeats, args.log2_size, args.rounds)
   body = table(rows)
   print(body)
   if args.out and args.out != "-":
@@ -204,12 +240,14 @@ def main(argv=None) -> int:
 HEADER = """# Benchmarks
 
 Written by `benchmarks/speed_memory.py`; rerun it to reproduce (each backend
-writes its own section). Times are medians of interleaved repeats of jaxact and
-jax.nn in one process, on 2^22 float32 elements (normalizers: 4096 rows of 1024
-along the last axis); "grad" is `jit(grad(lambda x: sum(f(x))))`, forward and
-backward. Memory is the temporary buffer size XLA reports (`memory_analysis()`)
-for one jitted SGD step of a 16-layer MLP (width 512, batch 256, the activation
-after every layer). Ratios below 1 mean jaxact is faster or lighter.
+writes its own section). Calls of jaxact and jax.nn alternate in pairs, in one
+process, on 2^22 float32 elements (normalizers: 4096 rows of 1024 along the last
+axis), in several rounds over all the functions; a ratio is the median of the
+pair ratios, and the range is that of the rounds' medians. "grad" is
+`jit(grad(lambda x: sum(f(x))))`, forward and backward. Memory is the temporary
+buffer size XLA reports (`memory_analysis()`) for one jitted SGD step of a
+16-layer MLP (width 512, batch 256, the activation after every layer). Ratios
+below 1 mean jaxact is faster or lighter.
 """
 
 
@@ -218,7 +256,8 @@ def _write_section(path: str, section: str, args, body: str) -> None:
   heading = f"## {section}"
   stamp = datetime.date.today().isoformat()
   cmd = "python benchmarks/speed_memory.py" + (f" --only {args.only}" if args.only else "")
-  block = f"{heading}\n\n{_machine()}; {args.repeats} repeats; {stamp}; `{cmd}`\n\n{body}\n"
+  runs = f"{args.rounds} rounds of {args.repeats} pairs"
+  block = f"{heading}\n\n{_machine()}; {runs}; {stamp}; `{cmd}`\n\n{body}\n"
   with open(path, "w") as f:
     f.write(replace_section(text, heading, block))
 

@@ -66,8 +66,8 @@ def benchmark_rows() -> dict[str, tuple[str, str, str]]:
   out = {}
   for line in _section(os.path.join(ROOT, "docs", "benchmarks.md"), BENCHMARK_SECTION).splitlines():
     cells = [c.strip() for c in line.strip().strip("|").split("|")]
-    if len(cells) == 10 and cells[0].startswith("`"):
-      out[cells[0].strip("`")] = (cells[3], cells[6], cells[9])
+    if len(cells) == 12 and cells[0].startswith("`"):
+      out[cells[0].strip("`")] = (cells[3], cells[7], cells[11])
   return out
 
 
