@@ -341,6 +341,12 @@ def logsumexp(
   with :math:`m = \max_j x_j` attained :math:`k` times, so
   ``logsumexp([0., -20.])`` is 2.06e-9 in float32 (``jax.nn``: 0). The gradient of
   an all ``-inf`` or fully masked row is 0 (``jax.nn``: NaN, JAX issue 6811).
+  Speed: the one-pass :math:`m + \log \sum_j e^{x_j - m}` (as ``jax.nn``) is as
+  accurate as the split sum for a row whose result is at least 2 in magnitude (its
+  absolute error, a few units of :math:`2^{-p}`, is under an ULP there) or whose sum
+  is at least 3/2 (its log is then within about an ULP), and is the answer there; the
+  split sum is computed only when some row of the batch needs it (a ``lax.cond``,
+  which ``vmap`` turns into computing both), and gives the other rows the same value.
 
   With ``b``: :math:`\log|\sum_i b_i e^{x_i}|`, and with ``return_sign=True`` the
   pair (value, sign of the sum); differentiable in ``a`` and ``b`` (where the sum
