@@ -126,3 +126,33 @@ def test_registry_lists_and_aliases():
     info = jaxact.info(name)
     if info.builtin:
       assert info.formula and info.conventions and info.smoothness, name
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["silu", "softplus"])
+def test_constant_kernel_matches_the_general_one(name, dtype):
+  # silu and softplus with beta given as the Python number 1 run a kernel written for
+  # beta = 1 (no double word for beta x); with beta as an array, the general kernel.
+  # Both are measured against mpmath by the battery (beta = 1 the first way, other
+  # betas the second); here they must agree to an ULP in the value and both derivatives.
+  special = [-1.2785, 2.3994, -2.3994, 0.0, 1e30, -1e30]
+  x = np.concatenate([np.linspace(-120, 60, 2001), special]).astype(dtype)
+  one = jnp.asarray(1.0, dtype)
+  fn = jaxact.get(name)
+  fns = [lambda x: fn(x), lambda x: fn(x, beta=1), lambda x: fn(x, beta=one)]
+  for order in range(3):
+    outs = []
+    for f in fns:
+      g = f
+      for _ in range(order):
+        g = jax.grad(g)
+      outs.append(np.asarray(jax.jit(jax.vmap(g))(jnp.asarray(x))))
+    for out in outs:
+      assert np.all(np.isfinite(out)), order
+      ulps = np.abs(out - outs[2]) / np.spacing(np.maximum(np.abs(outs[2]), np.finfo(dtype).tiny))
+      assert ulps.max() <= 1, (order, float(ulps.max()), x[np.argmax(ulps)])
+  # A traced beta (here under grad) takes the general kernel and its beta derivative.
+  assert np.isfinite(float(jax.grad(lambda b: fn(jnp.asarray(2.0, dtype), beta=b))(dtype(1.0))))
+  # bool is not a number here.
+  with pytest.raises(TypeError, match=f"jaxact.{name}"):
+    fn(jnp.ones(2), beta=True)

@@ -135,6 +135,7 @@ def activation(
   keep_integers: bool = False,
   family: str = "user",
   aliases: Sequence[str] = (),
+  constant_kernels: Mapping[str, tuple[float, Callable[..., jax.Array]]] | None = None,
   **metadata: Any,
 ) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
   """Decorator: turns a forward function into a public, registered activation.
@@ -158,6 +159,11 @@ def activation(
     keep_integers: integer input is returned as integers (as ``jax.nn.relu``).
     family: the family shown in the metadata.
     aliases: other names that ``jaxact.get`` resolves to this activation.
+    constant_kernels: ``{name: (value, kernel)}``: where the hyperparameter ``name``
+      is given as the Python number ``value`` (not an array, so not traced and not
+      differentiated), ``kernel(x, *other params)`` is run instead, a
+      :func:`stable_kernel` written for that value (silu's ``beta = 1``: no product
+      ``beta x`` to carry as a double word). Same values and derivatives in ``x``.
     **metadata: further :class:`jaxact.Info` fields (``formula``,
       ``output_range``, ``monotonic``, ``smoothness``, ``conventions`` ...).
 
@@ -171,18 +177,27 @@ def activation(
     xname, *pnames = list(sig.parameters)
     kernel = stable_kernel(forward, derivative=derivative, param_derivatives=param_derivatives)
 
-    @jax.jit
-    def impl(x, *params):
-      x = checks.as_input(x, keep_integers=keep_integers)
-      if not jnp.issubdtype(x.dtype, jnp.floating):
-        return forward(x, *params)
-      ctype = checks.compute_dtype(x.dtype)
-      ps = []
-      for pname, p in zip(pnames, params):
-        p = checks.as_param(p, ctype)
-        checks.check_broadcast(fname, pname, x.shape, p.shape)
-        ps.append(p)
-      return checks.in_compute_dtype(kernel, x, *ps)
+    def make_impl(kernel, names):
+      @jax.jit
+      def impl(x, *params):
+        x = checks.as_input(x, keep_integers=keep_integers)
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+          return forward(x, *params)
+        ctype = checks.compute_dtype(x.dtype)
+        ps = []
+        for pname, p in zip(names, params):
+          p = checks.as_param(p, ctype)
+          checks.check_broadcast(fname, pname, x.shape, p.shape)
+          ps.append(p)
+        return checks.in_compute_dtype(kernel, x, *ps)
+
+      return impl
+
+    impl = make_impl(kernel, pnames)
+    constants = {
+      pname: (value, [p for p in pnames if p != pname], make_impl(k, [p for p in pnames if p != pname]))
+      for pname, (value, k) in (constant_kernels or {}).items()
+    }
 
     @functools.wraps(forward)
     def public(*args, **kwargs):
@@ -192,6 +207,11 @@ def activation(
       params = [arguments[p] for p in pnames]
       for pname, p in zip(pnames, params):
         checks.check_param(fname, pname, p)
+      for pname, (value, others, fast) in constants.items():
+        p = arguments[pname]
+        # (Not with keep_integers: integer input runs the forward with every parameter.)
+        if type(p) in (int, float) and p == value and not keep_integers:
+          return fast(x, *[arguments[o] for o in others])
       return impl(x, *params)
 
     public.__name__ = fname

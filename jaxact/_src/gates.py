@@ -90,9 +90,20 @@ def _silu_dbeta(x: jax.Array, beta: jax.Array) -> jax.Array:
   return jnp.where(xs == 0, 0.0, xs * x)
 
 
+# beta = 1 (silu proper; also swish's default): z = x is exact, no double word.
+def _silu1_d2(x: jax.Array) -> jax.Array:
+  return _gate_d2(x, None, 1.0)
+
+
+silu1_d2 = stable_kernel(_silu1_d2, derivative=stable.partial_by_jvp(_silu1_d2, 0))
+silu1_d1 = stable_kernel(lambda x: _gate_d1(x, None), derivative=silu1_d2)
+silu1 = stable_kernel(lambda x: stable.sigmoid_times(x, x), derivative=silu1_d1)
+
+
 @activation(
   derivative=lambda x, beta: silu_d1(x, beta),
   param_derivatives={"beta": _silu_dbeta},
+  constant_kernels={"beta": (1.0, silu1)},
   family="gates",
   aliases=("swish",),
   formula="x * sigmoid(beta x)",
@@ -123,7 +134,9 @@ def silu(x: jax.Array, *, beta: jax.Array = 1.0) -> jax.Array:
   evaluated from their Taylor series about the zero, so the derivatives keep their
   relative accuracy there. :math:`z` is computed as a double word (its rounding
   error would be amplified :math:`|z|` times in the tail, where
-  :math:`\sigma(z) = e^z`), so any ``beta`` keeps the bounds. ``silu(-inf)`` is 0 and ``silu'(inf)`` is 1
+  :math:`\sigma(z) = e^z`), so any ``beta`` keeps the bounds; where ``beta`` is the
+  Python number 1 (the default), :math:`z = x` is exact and a kernel without the
+  double word runs (same values). ``silu(-inf)`` is 0 and ``silu'(inf)`` is 1
   (``jax.nn``: NaN); ``silu(-89.)`` is -1.98e-37 in float32 (``jax.nn``: -0).
 
   Args:

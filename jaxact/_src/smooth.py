@@ -66,9 +66,20 @@ def _softplus_dbeta(x: jax.Array, beta: jax.Array) -> jax.Array:
   return -(t + jnp.log1p(e)) / (beta * beta)
 
 
+# beta = 1: z = x exactly, no double word (the same forms with z_lo = 0).
+def _softplus1_d2(x: jax.Array) -> jax.Array:
+  return stable.sigmoid_prime_times(x, jnp.ones_like(x))
+
+
+softplus1_d2 = stable_kernel(_softplus1_d2, derivative=stable.partial_by_jvp(_softplus1_d2, 0))
+softplus1_d1 = stable_kernel(lambda x: stable.sigmoid_times(x, jnp.ones_like(x)), derivative=softplus1_d2)
+softplus1 = stable_kernel(lambda x: _softplus_z(x, jnp.zeros_like(x)), derivative=softplus1_d1)
+
+
 @activation(
   derivative=lambda x, beta: softplus_d1(x, beta),
   param_derivatives={"beta": _softplus_dbeta},
+  constant_kernels={"beta": (1.0, softplus1)},
   family="smooth",
   formula="log(1 + exp(beta x)) / beta",
   output_range="(0, inf)",
@@ -105,7 +116,9 @@ def softplus(x: jax.Array, *, beta: jax.Array = 1.0) -> jax.Array:
   float32/float64; 1, 1, 2 ULP in float16/bfloat16 (the tests assert it at beta = 1
   and, in float32/float64, at beta = 0.3). :math:`\beta x` is computed as a double
   word: in the tail the function is :math:`e^{\beta x}/\beta` and the rounding
-  error of :math:`\beta x` would be amplified :math:`|\beta x|` times.
+  error of :math:`\beta x` would be amplified :math:`|\beta x|` times. Where
+  ``beta`` is the Python number 1 (the default), :math:`z = x` is exact and a
+  kernel without the double word runs (same values).
 
   Example:
     >>> import jax.numpy as jnp, jaxact
