@@ -194,10 +194,10 @@ def activation(
       return impl
 
     impl = make_impl(kernel, pnames)
-    constants = {
-      pname: (value, [p for p in pnames if p != pname], make_impl(k, [p for p in pnames if p != pname]))
-      for pname, (value, k) in (constant_kernels or {}).items()
-    }
+    constants = {}
+    for pname, (value, k) in (constant_kernels or {}).items():
+      others = [p for p in pnames if p != pname]
+      constants[pname] = (value, others, make_impl(k, others))
 
     @functools.wraps(forward)
     def public(*args, **kwargs):

@@ -19,7 +19,6 @@ logsumexp is softmax):
 from __future__ import annotations
 
 import functools
-import math
 
 import jax
 import jax.numpy as jnp
@@ -51,8 +50,12 @@ def _shift(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
   exponential, the sums and the output into a single pass, as it does for
   ``jax.nn.softmax``. A row with ``+inf`` entries gives NaN (inf - inf).
   """
-  m = jnp.max(x, axis, keepdims=True)
-  return x - jnp.maximum(m, float(jnp.finfo(x.dtype).min))
+  return x - _finite(jnp.max(x, axis, keepdims=True))
+
+
+def _finite(m: jax.Array) -> jax.Array:
+  """A row maximum to shift by: -inf (an all -inf row) becomes the lowest float."""
+  return jnp.maximum(m, float(jnp.finfo(m.dtype).min))
 
 
 def _count_rest(z: jax.Array, axis: tuple[int, ...]) -> tuple[jax.Array, jax.Array]:
@@ -134,12 +137,20 @@ def _log_softmax_jvp(axis, primals, tangents):
   return y, t - jnp.sum(p * t, axis, keepdims=True)
 
 
+def _one_pass_suffices(m: jax.Array, r: jax.Array) -> jax.Array:
+  """Where the one-pass m + log(...) of logsumexp and logmeanexp is the answer: its
+  absolute error, a few units of 2^-p, is under an ULP of |r| >= 2; and a row with
+  +-inf or NaN (its max m is not finite; an all -inf row has m = -inf) needs nothing
+  more (its result is +-inf or NaN)."""
+  return (jnp.abs(r) >= 2.0) | ~jnp.isfinite(m)
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _logsumexp(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
   # A +inf entry gives +inf (selected on the reduced result, which keeps the
   # reductions in one fused pass); an all -inf row gives -inf (log1p(-1)).
   m = jnp.max(x, axis, keepdims=True)
-  m_shift = jnp.maximum(m, float(jnp.finfo(x.dtype).min))
+  m_shift = _finite(m)
   # First m + log(s), s = sum(exp(z)) in one fused pass, as jax.nn. Its absolute
   # error is a few units of 2^-p, under an ULP of a result of magnitude >= 2; and
   # where s >= 3/2 log(s) is within about an ULP (relative) itself. Where some row
@@ -148,7 +159,7 @@ def _logsumexp(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
   # per row).
   s = jnp.sum(jnp.exp(x - m_shift), axis, keepdims=True)
   r = m_shift + jnp.log(s)
-  ok = (jnp.abs(r) >= 2.0) | (s >= 1.5) | (s == 0.0) | jnp.isnan(r)
+  ok = _one_pass_suffices(m, r) | (s >= 1.5)
   # (x - m_shift is formed in each branch: passed in, it would be written out.)
   # The rows that are ok get r either way, so a row's value does not depend on its batch.
   out = jax.lax.cond(
@@ -404,7 +415,7 @@ def _logmeanexp_max(x: jax.Array, present: jax.Array | None, axis: tuple[int, ..
   """
   xm = x if present is None else jnp.where(present, x, -jnp.inf)
   m = jnp.max(xm, axis, keepdims=True)
-  s = jnp.sum(jnp.exp(xm - jnp.maximum(m, float(jnp.finfo(x.dtype).min))), axis, keepdims=True)
+  s = jnp.sum(jnp.exp(xm - _finite(m)), axis, keepdims=True)
   y = s / jnp.maximum(n, 1.0)
   lg = jnp.log(y)
   lg_lo = jnp.where(s > 0.0, (y - jnp.exp(lg)) / y, 0.0)
@@ -439,19 +450,15 @@ def _logmeanexp_centred(x: jax.Array, present: jax.Array | None, axis: tuple[int
   c = jnp.where(narrow, mean, jnp.where(jnp.isfinite(m), m, 0.0))
   d = x - c
   u = jnp.clip(d, -1.0, 1.0)
-  degree = 20 if x.dtype == np.dtype(np.float64) else 12
-  acc = jnp.full_like(u, 1.0 / math.factorial(degree))
-  for j in range(degree - 1, 1, -1):
-    acc = acc * u + 1.0 / math.factorial(j)
   # Selects, not products with k: d is -inf for a -inf entry.
-  series = (u * u) * acc + jnp.where(narrow, 0.0, u)
+  series = stable.expm1_minus_x_series(u) + jnp.where(narrow, 0.0, u)
   t = jnp.where(jnp.abs(d) < 1.0, series, (jnp.exp(d) - 1.0) - jnp.where(narrow, d, 0.0))
   if present is not None:
     t = jnp.where(present, t, 0.0)
     d = jnp.where(present, d, 0.0)
   big_s = jnp.sum(t, axis, keepdims=True) + jnp.where(narrow, jnp.sum(d, axis, keepdims=True), 0.0)
   out = c + stable.log1p_forward(big_s / jnp.maximum(n, 1.0))
-  out = jnp.where(_logmeanexp_r_suffices(m, r) | (~narrow & (s <= 0.5 * n)), r, out)
+  out = jnp.where(_one_pass_suffices(m, r) | (~narrow & (s <= 0.5 * n)), r, out)
   if present is not None:
     out = jnp.where(n > 0, out, -jnp.inf)
   # A +inf entry gives +inf (e^d - 1 = inf, unless a NaN makes the row NaN).
@@ -472,14 +479,8 @@ def _logmeanexp(x: jax.Array, present: jax.Array | None, axis: tuple[int, ...]) 
   # logsumexp - log(n)). Where any row needs more, the centred form is computed for
   # all (lax.cond: a branch, not a select, except under vmap); it gives the same r
   # for the rows where r suffices, so a row's value does not depend on its batch.
-  safe = _logmeanexp_r_suffices(m, r)
+  safe = _one_pass_suffices(m, r)
   return jax.lax.cond(jnp.all(safe), lambda: jnp.where(m == jnp.inf, m, r), centred)
-
-
-def _logmeanexp_r_suffices(m: jax.Array, r: jax.Array) -> jax.Array:
-  # r's absolute error, a few units of 2^-p, is under an ULP of |r| >= 2; and a row
-  # with +-inf or NaN needs nothing more (its result is +-inf or NaN).
-  return (jnp.abs(r) >= 2.0) | ~jnp.isfinite(m)
 
 
 @_logmeanexp.defjvp
