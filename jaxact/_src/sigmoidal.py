@@ -70,8 +70,10 @@ def tanh(x: jax.Array) -> jax.Array:
     \tanh' x = \operatorname{sech}^2 x = \frac{4 e^{-2|x|}}{(1 + e^{-2|x|})^2}, \qquad
     \tanh'' x = -2 \tanh x \operatorname{sech}^2 x.
 
-  For small :math:`|x|` the value is :math:`-m/(2+m)` with :math:`m =
-  \operatorname{expm1}(-2|x|)`. The derivative is never :math:`1 - \tanh^2 x`,
+  For :math:`|x| \le 0.55` the value is the Taylor series :math:`x + x^3 P(x^2)`
+  (9 terms in float32, 19 in float64), where :math:`1 - e^{-2|x|}` would cancel;
+  above, the quotient, whose terms no longer cancel. XLA's own ``tanh`` (a rational
+  fit) is up to 4.3 ULP off in float32. The derivative is never :math:`1 - \tanh^2 x`,
   which is 0 from x = 8.5 in float32 (exact 1.66e-7 there).
 
   Args:
