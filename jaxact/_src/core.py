@@ -67,11 +67,17 @@ def _register(forward, public, kind, family, pnames, aliases, metadata) -> None:
   )
 
 
+# Read when a rule is traced. Only benchmarks/derivative_barrier.py turns it off, to
+# measure what the barrier (see the rule in stable_kernel) saves and costs.
+DERIVATIVE_BARRIER = True
+
+
 def stable_kernel(
   forward: Callable[..., jax.Array],
   *,
   derivative: Partial,
   param_derivatives: Mapping[str, Partial] | None = None,
+  separate_derivative: bool = True,
 ) -> Callable[..., jax.Array]:
   """Wraps ``forward(x, *params)`` in a ``jax.custom_jvp`` with the given partials.
 
@@ -84,6 +90,11 @@ def stable_kernel(
     param_derivatives: partial derivatives with respect to the named parameters,
       same signature. A parameter without one may not be differentiated: its
       tangent must be zero (a ``TypeError`` says so otherwise).
+    separate_derivative: evaluate the partials on ``x`` read through an
+      ``optimization_barrier``, apart from the value. A training step then keeps
+      the derivative alone, not the intermediates it shares with the value (which
+      XLA would write out and keep), at the price of computing those twice. False
+      where XLA keeps no more for them and they are costly (``gelu``'s double word).
 
   Returns:
     The kernel: a ``jax.custom_jvp`` function with ``forward``'s positional signature.
@@ -113,12 +124,13 @@ def stable_kernel(
       if pname not in partials:
         raise TypeError(f"jaxact.{forward.__name__}: no derivative with respect to {pname!r} is defined")
       terms.append((tp, partials[pname]))
-    # The partials read x through a barrier, so that they share no subexpression
-    # with the forward pass. Otherwise XLA computes the intermediates common to y
-    # and the derivative (an exponential, say) once, writes them out, and keeps
-    # them with x until the backward pass: up to 3 buffers per activation where the
-    # derivative alone is 1 (gelu_erf's training step held 31 MiB; it now holds 16).
-    xd = jax.lax.optimization_barrier(x)
+    # With separate_derivative, the partials read x through a barrier, so that they
+    # share no subexpression with the forward pass. Otherwise XLA computes the
+    # intermediates common to y and the derivative (an exponential, say) once,
+    # writes them out, and keeps them with x until the backward pass: up to 3
+    # buffers per activation where the derivative alone is 1 (gelu_erf's training
+    # step held 31 MiB; it now holds 16).
+    xd = jax.lax.optimization_barrier(x) if separate_derivative and DERIVATIVE_BARRIER else x
     for tangent, partial in terms:
       if type(tangent) is SymbolicZero:
         continue
@@ -142,6 +154,7 @@ def activation(
   family: str = "user",
   aliases: Sequence[str] = (),
   constant_kernels: Mapping[str, tuple[float, Callable[..., jax.Array]]] | None = None,
+  separate_derivative: bool = True,
   **metadata: Any,
 ) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
   """Decorator: turns a forward function into a public, registered activation.
@@ -170,6 +183,7 @@ def activation(
       differentiated), ``kernel(x, *other params)`` is run instead, a
       :func:`stable_kernel` written for that value (silu's ``beta = 1``: no product
       ``beta x`` to carry as a double word). Same values and derivatives in ``x``.
+    separate_derivative: passed to :func:`stable_kernel`.
     **metadata: further :class:`jaxact.Info` fields (``formula``,
       ``output_range``, ``monotonic``, ``smoothness``, ``conventions`` ...).
 
@@ -181,7 +195,12 @@ def activation(
     fname = name or forward.__name__
     sig = inspect.signature(forward)
     xname, *pnames = list(sig.parameters)
-    kernel = stable_kernel(forward, derivative=derivative, param_derivatives=param_derivatives)
+    kernel = stable_kernel(
+      forward,
+      derivative=derivative,
+      param_derivatives=param_derivatives,
+      separate_derivative=separate_derivative,
+    )
 
     def make_impl(kernel, names):
       @jax.jit

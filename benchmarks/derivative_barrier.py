@@ -1,0 +1,127 @@
+"""What the barrier in the mechanism's derivative rules saves and costs.
+
+The rules of ``jaxact.stable_kernel`` evaluate the derivative on x read through an
+``optimization_barrier`` (unless built with ``separate_derivative=False``), so that
+it shares no subexpression with the value. This
+script builds every element-wise function shared with jax.nn twice in one process,
+with the barrier and without (``jaxact._src.core.DERIVATIVE_BARRIER``), and reports
+
+* the temporary memory of the 16-layer MLP training step of ``speed_memory.py``;
+* the time of ``jit`` of the value and its vector-Jacobian product together (what a
+  training step computes for an activation), calls with and without alternating in
+  pairs, in rounds; the ratio is the median of the pair ratios.
+
+Prints a Markdown table and writes it to its section of ``docs/benchmarks.md``.
+
+Usage: python benchmarks/derivative_barrier.py [--only NAMES] [--rounds R] [--repeats N] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import sys
+
+import jax
+import speed_memory
+from speed_memory import MLP_FORM, PAIRS, _input, _machine, mlp_step_memory, time_pair
+
+from jaxact._src import core
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from doc_sections import replace_section
+
+
+def _value_and_vjp(f, kw):
+  def g(x):
+    y, pull = jax.vjp(lambda x: f(x, **kw), x)
+    return y, pull(x)[0]
+
+  return g
+
+
+def _built(name: str, barrier: bool, log2_size: int):
+  """(compiled value-and-vjp, training-step bytes) of jaxact's ``name``, traced with or
+  without the barrier. Compiled ahead of time: clearing the caches (which JAX keeps
+  of traced rules, and which would give the other setting's trace) leaves it alone."""
+  ours, _, kw, _ = PAIRS[name]
+  core.DERIVATIVE_BARRIER = barrier
+  jax.clear_caches()
+  try:
+    x = _input(name, "elementwise", log2_size)
+    f = jax.jit(_value_and_vjp(ours, kw)).lower(x).compile()
+    form = MLP_FORM.get(name, lambda f, kw=kw: lambda h: f(h, **kw))
+    return f, mlp_step_memory(form(ours))
+  finally:
+    core.DERIVATIVE_BARRIER = True
+    jax.clear_caches()
+
+
+def run(names, repeats: int, rounds: int, log2_size: int, progress=sys.stderr):
+  built = {name: (_built(name, True, log2_size), _built(name, False, log2_size)) for name in names}
+  ratios = {name: [] for name in names}
+  for k in range(rounds):
+    for name in names:
+      (f_with, _), (f_without, _) = built[name]
+      x = _input(name, "elementwise", log2_size)
+      ratios[name].append(time_pair(f_with, f_without, x, repeats)[2])
+      print(f"round {k + 1}/{rounds} {name}", file=progress, flush=True)
+  rows = []
+  for name in names:
+    (_, m_with), (_, m_without) = built[name]
+    per_round = [statistics.median(r) for r in ratios[name]]
+    all_ratios = [q for r in ratios[name] for q in r]
+    rows.append((name, m_with, m_without, statistics.median(all_ratios), min(per_round), max(per_round)))
+  return rows
+
+
+def table(rows) -> str:
+  lines = [
+    "| function | MLP step temp, barrier (MiB) | without (MiB) | memory ratio "
+    "| value + vjp time ratio | (range) |",
+    "|---|---:|---:|---:|---:|:---:|",
+  ]
+  for name, m_with, m_without, r, lo, hi in rows:
+    lines.append(
+      f"| `{name}` | {m_with / 2**20:.1f} | {m_without / 2**20:.1f} | {m_with / m_without:.2f} "
+      f"| {r:.2f} | {lo:.2f}–{hi:.2f} |"
+    )
+  geo = lambda values: math.exp(statistics.fmean(math.log(v) for v in values))
+  mem = geo(m_with / m_without for _, m_with, m_without, *_ in rows)
+  time = geo(r for *_, r, _, _ in rows)
+  lines.append(f"| **geometric mean** | | | **{mem:.2f}** | **{time:.2f}** | |")
+  return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+  p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  p.add_argument("--only", help="comma-separated names")
+  p.add_argument("--repeats", type=int, default=15, help="interleaved pairs per round")
+  p.add_argument("--rounds", type=int, default=2)
+  p.add_argument("--log2-size", type=int, default=22)
+  p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "benchmarks.md"))
+  p.add_argument("--section", default=None, help="heading of the section written (default: the backend)")
+  args = p.parse_args(argv)
+  elementwise = [n for n, (*_, kind) in PAIRS.items() if kind == "elementwise"]
+  names = args.only.split(",") if args.only else elementwise
+  body = table(run(names, args.repeats, args.rounds, args.log2_size))
+  print(body)
+  if args.out and args.out != "-":
+    heading = f"## The derivative barrier: {args.section or jax.default_backend().upper()}"
+    cmd = "python benchmarks/derivative_barrier.py" + (f" --only {args.only}" if args.only else "")
+    text = open(args.out).read() if os.path.exists(args.out) else speed_memory.HEADER
+    block = (
+      f"{heading}\n\n{_machine()}; {args.rounds} rounds of {args.repeats} pairs; `{cmd}`\n\n"
+      "With the barrier against without, in one process: ratios below 1 mean the barrier "
+      "saves memory or time. `gelu`'s rule is built without it (`separate_derivative=False`), "
+      "so its row compares the same code.\n\n" + body + "\n"
+    )
+    with open(args.out, "w") as f:
+      f.write(replace_section(text, heading, block))
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
