@@ -24,7 +24,7 @@ def _softplus_z(z: jax.Array, z_lo: jax.Array) -> jax.Array:
   # softplus(z + z_lo): below 0 the function is e^z (1 + ...) and the error of z is
   # amplified |z| times, so it is carried into the exponential.
   e = jnp.exp(-jnp.abs(z)) * (1.0 + jnp.where(z < 0, z_lo, -z_lo))
-  return jnp.maximum(z, 0.0) + jnp.where(z >= 0, z_lo, 0.0) + jnp.log1p(e)
+  return jnp.maximum(z, 0.0) + jnp.where(z >= 0, z_lo, 0.0) + stable.log1p_unit(e)
 
 
 def _softplus_d2(x: jax.Array, beta: jax.Array) -> jax.Array:
@@ -63,7 +63,7 @@ def _softplus_dbeta(x: jax.Array, beta: jax.Array) -> jax.Array:
   a = jnp.abs(beta * x)
   e = jnp.exp(-a)
   t = jnp.where(e == 0, 0.0, a * e / (1.0 + e))
-  return -(t + jnp.log1p(e)) / (beta * beta)
+  return -(t + stable.log1p_unit(e)) / (beta * beta)
 
 
 # beta = 1: z = x exactly, no double word (the same forms with z_lo = 0).
@@ -160,7 +160,7 @@ def log_sigmoid(x: jax.Array) -> jax.Array:
     >>> jaxact.log_sigmoid(jnp.array([-20.0, 0.0, 20.0], dtype=jnp.float32))
     Array([-2.0000000e+01, -6.9314718e-01, -2.0611537e-09], dtype=float32)
   """
-  return jnp.minimum(x, 0.0) - jnp.log1p(jnp.exp(-jnp.abs(x)))
+  return jnp.minimum(x, 0.0) - stable.log1p_unit(jnp.exp(-jnp.abs(x)))
 
 
 def _log1mexp_m(x: jax.Array) -> jax.Array:

@@ -82,6 +82,22 @@ def log1p_forward(x: jax.Array) -> jax.Array:
   return jnp.where((x > -0.45) & (x < -0.29), jnp.log(u) + (x - (u - 1.0)) / u, y)
 
 
+def log1p_unit(u: jax.Array) -> jax.Array:
+  """log(1 + u) for 0 <= u <= 1 (as u = exp(-|x|) in softplus), from the series of
+  2 atanh(u / (2 + u)) written in v = 2u / (2 + u) <= 2/3: v (1 + sum_k (v^2/4)^k /
+  (2k + 1)), whose terms fall 9 times per degree. Truncated below 2^-28 (float32,
+  7 terms) and 2^-56 (float64, 16 terms) relative. No intermediate is smaller than u,
+  so a normal u gives a normal result. About 2 ULP; cheaper than XLA's general log1p
+  (a division and a polynomial, no logarithm). NaN gives NaN."""
+  terms = 16 if u.dtype == np.dtype(np.float64) else 7
+  v = u / (1.0 + 0.5 * u)
+  t = 0.25 * (v * v)
+  acc = jnp.full_like(v, 1.0 / (2 * terms + 1))
+  for k in range(terms - 1, 0, -1):
+    acc = acc * t + 1.0 / (2 * k + 1)
+  return v + v * (t * acc)
+
+
 def expm1_minus_x_series(u: jax.Array) -> jax.Array:
   """e^u - 1 - u for |u| <= 1 from its series u^2 (1/2! + u/3! + ...), without the
   cancellation of the direct form; truncated below 2^-30 (float32, degree 12) and
