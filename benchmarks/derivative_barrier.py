@@ -18,15 +18,22 @@ Usage: python benchmarks/derivative_barrier.py [--only NAMES] [--rounds R] [--re
 
 from __future__ import annotations
 
-import argparse
-import math
 import os
 import statistics
 import sys
 
 import jax
 import speed_memory
-from speed_memory import MLP_FORM, PAIRS, _input, _machine, mlp_step_memory, time_pair
+from speed_memory import (
+  MLP_FORM,
+  PAIRS,
+  _input,
+  _machine,
+  arguments,
+  geometric_mean,
+  mlp_step_memory,
+  time_pair,
+)
 
 from jaxact._src import core
 
@@ -88,22 +95,14 @@ def table(rows) -> str:
       f"| `{name}` | {m_with / 2**20:.1f} | {m_without / 2**20:.1f} | {m_with / m_without:.2f} "
       f"| {r:.2f} | {lo:.2f}–{hi:.2f} |"
     )
-  geo = lambda values: math.exp(statistics.fmean(math.log(v) for v in values))
-  mem = geo(m_with / m_without for _, m_with, m_without, *_ in rows)
-  time = geo(r for *_, r, _, _ in rows)
+  mem = geometric_mean(m_with / m_without for _, m_with, m_without, *_ in rows)
+  time = geometric_mean(r for *_, r, _, _ in rows)
   lines.append(f"| **geometric mean** | | | **{mem:.2f}** | **{time:.2f}** | |")
   return "\n".join(lines)
 
 
 def main(argv=None) -> int:
-  p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  p.add_argument("--only", help="comma-separated names")
-  p.add_argument("--repeats", type=int, default=15, help="interleaved pairs per round")
-  p.add_argument("--rounds", type=int, default=2)
-  p.add_argument("--log2-size", type=int, default=22)
-  p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "benchmarks.md"))
-  p.add_argument("--section", default=None, help="heading of the section written (default: the backend)")
-  args = p.parse_args(argv)
+  args = arguments(__doc__, repeats=15, rounds=2).parse_args(argv)
   elementwise = [n for n, (*_, kind) in PAIRS.items() if kind == "elementwise"]
   names = args.only.split(",") if args.only else elementwise
   body = table(run(names, args.repeats, args.rounds, args.log2_size))

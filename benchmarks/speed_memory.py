@@ -211,23 +211,31 @@ def table(rows) -> str:
       f"| {ga * 1e3:.2f} | {gb * 1e3:.2f} | {gr:.2f} | {glo:.2f}–{ghi:.2f} "
       f"| {ma / 2**20:.1f} | {mb / 2**20:.1f} | {ma / mb:.2f} |"
     )
-  geo = lambda values: math.exp(statistics.fmean(math.log(v) for v in values))
-  fwd = geo(r["fwd"][2] for r in rows)
-  grad = geo(r["grad"][2] for r in rows)
-  mem = geo(r["mem"][0] / r["mem"][1] for r in rows)
+  fwd = geometric_mean(r["fwd"][2] for r in rows)
+  grad = geometric_mean(r["grad"][2] for r in rows)
+  mem = geometric_mean(r["mem"][0] / r["mem"][1] for r in rows)
   lines.append(f"| **geometric mean** | | | **{fwd:.2f}** | | | | **{grad:.2f}** | | | | **{mem:.2f}** |")
   return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-  p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def geometric_mean(values) -> float:
+  return math.exp(statistics.fmean(math.log(v) for v in values))
+
+
+def arguments(doc: str, repeats: int, rounds: int) -> argparse.ArgumentParser:
+  """The command line shared by the benchmark scripts, with their defaults."""
+  p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
   p.add_argument("--only", help="comma-separated names")
-  p.add_argument("--repeats", type=int, default=21, help="interleaved pairs per round")
-  p.add_argument("--rounds", type=int, default=3, help="rounds over all the functions")
+  p.add_argument("--repeats", type=int, default=repeats, help="interleaved pairs per round")
+  p.add_argument("--rounds", type=int, default=rounds, help="rounds over all the functions")
   p.add_argument("--log2-size", type=int, default=22)
   p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "benchmarks.md"))
   p.add_argument("--section", default=None, help="heading of the section written (default: the backend)")
-  args = p.parse_args(argv)
+  return p
+
+
+def main(argv=None) -> int:
+  args = arguments(__doc__, repeats=21, rounds=3).parse_args(argv)
   names = args.only.split(",") if args.only else list(PAIRS)
   rows = run(names, args.repeats, args.log2_size, args.rounds)
   body = table(rows)
