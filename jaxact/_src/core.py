@@ -67,9 +67,11 @@ def _register(forward, public, kind, family, pnames, aliases, metadata) -> None:
   )
 
 
-# Read when a rule is traced. Only benchmarks/derivative_barrier.py turns it off, to
-# measure what the barrier (see the rule in stable_kernel) saves and costs.
-DERIVATIVE_BARRIER = True
+# Read when a rule is traced: None, the barrier where the kernel's separate_derivative
+# says (see the rule in stable_kernel); True or False, in every kernel or in none.
+# Only benchmarks/derivative_barrier.py sets it, to measure what the barrier saves and
+# costs.
+DERIVATIVE_BARRIER: bool | None = None
 
 
 def stable_kernel(
@@ -130,7 +132,8 @@ def stable_kernel(
     # writes them out, and keeps them with x until the backward pass: up to 3
     # buffers per activation where the derivative alone is 1 (gelu_erf's training
     # step held 31 MiB; it now holds 16).
-    xd = jax.lax.optimization_barrier(x) if separate_derivative and DERIVATIVE_BARRIER else x
+    barrier = separate_derivative if DERIVATIVE_BARRIER is None else DERIVATIVE_BARRIER
+    xd = jax.lax.optimization_barrier(x) if barrier else x
     for tangent, partial in terms:
       if type(tangent) is SymbolicZero:
         continue
