@@ -130,8 +130,8 @@ def stable_kernel(
     # share no subexpression with the forward pass. Otherwise XLA computes the
     # intermediates common to y and the derivative (an exponential, say) once,
     # writes them out, and keeps them with x until the backward pass: up to 3
-    # buffers per activation where the derivative alone is 1 (gelu_erf's training
-    # step held 31 MiB; it now holds 16).
+    # buffers per activation where the derivative alone is 1
+    # (benchmarks/derivative_barrier.py measures both sides).
     barrier = separate_derivative if DERIVATIVE_BARRIER is None else DERIVATIVE_BARRIER
     xd = jax.lax.optimization_barrier(x) if barrier else x
     for tangent, partial in terms:
