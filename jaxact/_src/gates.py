@@ -383,10 +383,7 @@ def _erfcx_half(x: jax.Array) -> jax.Array:
     # polynomial's many uses is written out by XLA's CPU backend (a second pass over
     # memory). One rounding more; float32 keeps its figures, float64 would not (4.2 ULP).
     zed = (t - k) * (1.0 / (t + k))
-  coeffs = _series.ERFCX[np.dtype(x.dtype).name]
-  acc = jnp.full_like(zed, float(coeffs[0]))
-  for c in coeffs[1:]:
-    acc = acc * zed + float(c)
+  acc = stable.horner(zed, [float(c) for c in _series.ERFCX[np.dtype(x.dtype).name]])
   return acc / (2.0 * (t + k))
 
 

@@ -90,10 +90,7 @@ def _snake_da(x: jax.Array, a: jax.Array) -> jax.Array:
   small = jnp.abs(p) < 0.5
   w = jnp.where(small, p, 0.0)
   w2 = w * w
-  acc = jnp.full_like(w, _DA_COEFFS[-1])
-  for c in reversed(_DA_COEFFS[:-1]):
-    acc = acc * w2 + c
-  series = (x * x) * acc
+  series = (x * x) * stable.horner(w2, _DA_COEFFS[::-1])
   s2, _ = _sin_cos_2u(x, a)
   sin_u, _ = _sin_cos_u(x, a)
   a_safe = jnp.where(small, 1.0, a)

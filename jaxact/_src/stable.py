@@ -48,14 +48,21 @@ step = stable_kernel(_step_forward, derivative=lambda x: zero(x))
 """Heaviside step with step(0) = 0 and step(NaN) = NaN: the derivative of relu."""
 
 
+def horner(t: jax.Array, coeffs) -> jax.Array:
+  """The polynomial with ``coeffs`` (Python floats, highest power first) at ``t``, in
+  Horner form: c0 t^n + c1 t^(n-1) + ... + cn, one multiply and one add per degree."""
+  acc = jnp.full_like(t, coeffs[0])
+  for c in coeffs[1:]:
+    acc = acc * t + c
+  return acc
+
+
 def _expm1_poly(x: jax.Array) -> jax.Array:
   # Taylor series x + x^2 (1/2! + x (1/3! + ...)) in Horner form, for |x| < ln 2:
   # the truncation error is below 2^-30 (float32, degree 11) and 2^-60 (float64,
   # degree 18) relative, and x^2 (...) is at most 0.4 |x|, so rounding stays ~1 ULP.
   degree = 18 if x.dtype == np.dtype(np.float64) else 11
-  acc = jnp.full_like(x, 1.0 / math.factorial(degree))
-  for k in range(degree - 1, 1, -1):
-    acc = acc * x + 1.0 / math.factorial(k)
+  acc = horner(x, [1.0 / math.factorial(k) for k in range(degree, 1, -1)])
   return x + (x * x) * acc
 
 
@@ -92,9 +99,7 @@ def log1p_unit(u: jax.Array) -> jax.Array:
   terms = 16 if u.dtype == np.dtype(np.float64) else 7
   v = u / (1.0 + 0.5 * u)
   t = 0.25 * (v * v)
-  acc = jnp.full_like(v, 1.0 / (2 * terms + 1))
-  for k in range(terms - 1, 0, -1):
-    acc = acc * t + 1.0 / (2 * k + 1)
+  acc = horner(t, [1.0 / (2 * k + 1) for k in range(terms, 0, -1)])
   return v + v * (t * acc)
 
 
@@ -103,10 +108,7 @@ def expm1_minus_x_series(u: jax.Array) -> jax.Array:
   cancellation of the direct form; truncated below 2^-30 (float32, degree 12) and
   2^-60 (float64, degree 20) relative."""
   degree = 20 if u.dtype == np.dtype(np.float64) else 12
-  acc = jnp.full_like(u, 1.0 / math.factorial(degree))
-  for k in range(degree - 1, 1, -1):
-    acc = acc * u + 1.0 / math.factorial(k)
-  return (u * u) * acc
+  return (u * u) * horner(u, [1.0 / math.factorial(k) for k in range(degree, 1, -1)])
 
 
 def _bernoulli(n: int) -> list[fractions.Fraction]:
@@ -142,10 +144,7 @@ def _tanh_forward(x: jax.Array) -> jax.Array:
   # 2^-58 (float64, 19 terms) relative, and x^3 P(x^2) <= 0.1 x.
   s = jnp.minimum(a, _TANH_SPLIT)
   s2 = s * s
-  coeffs = _TANH_COEFFS[np.dtype(x.dtype)]
-  acc = jnp.full_like(s, coeffs[-1])
-  for c in reversed(coeffs[:-1]):
-    acc = acc * s2 + c
+  acc = horner(s2, _TANH_COEFFS[np.dtype(x.dtype)][::-1])
   small = s + (s * s2) * acc
   return jnp.copysign(jnp.where(a > _TANH_SPLIT, big, small), x)
 
@@ -172,10 +171,7 @@ def _x_minus_tanh_forward(x: jax.Array) -> jax.Array:
   a = jnp.abs(x)
   s = jnp.minimum(a, _X_MINUS_TANH_SPLIT)
   t = s * s
-  coeffs = _series.TANHSHRINK[np.dtype(x.dtype).name]
-  acc = jnp.full_like(t, float(coeffs[0]))
-  for c in coeffs[1:]:
-    acc = acc * t + float(c)
+  acc = horner(t, [float(c) for c in _series.TANHSHRINK[np.dtype(x.dtype).name]])
   small = s * (t * acc)
   e = jnp.exp(-2.0 * a)
   big = (a - 1.0) + 2.0 * e / (1.0 + e)
@@ -379,9 +375,7 @@ def expm1_dw(x: jax.Array) -> tuple[jax.Array, jax.Array]:
   r_lo = r_lo - (kl2_lo + k * l3)
   r_hi, r_lo = fast_two_sum(r_hi, r_lo)
   # Horner on sum_{n>=2} r^(n-2) / n!.
-  acc = jnp.full_like(x, _inverse_factorial(degree, dt)[0])
-  for n in range(degree - 1, dw_from, -1):
-    acc = acc * r_hi + _inverse_factorial(n, dt)[0]
+  acc = horner(r_hi, [_inverse_factorial(n, dt)[0] for n in range(degree, dw_from, -1)])
   hi, lo = acc, jnp.zeros_like(acc)
   for n in range(dw_from, 1, -1):
     hi, lo = _dw_times(hi, lo, r_hi, r_lo)
@@ -447,7 +441,4 @@ def near_zero(name: str, z: jax.Array, z_lo: jax.Array | None = None) -> tuple[j
     d = d + z_lo
   near = jnp.abs(d) < _series.RADIUS
   d = jnp.clip(d, -_series.RADIUS, _series.RADIUS)
-  acc = jnp.full_like(d, coeffs[-1])
-  for c in reversed(coeffs[:-1]):
-    acc = acc * d + c
-  return near, d * acc
+  return near, d * horner(d, coeffs[::-1])
