@@ -1,5 +1,8 @@
 """The public mechanism: a user activation gets validation, dtype policy, rules and a registry entry."""
 
+import os
+import sys
+
 import jax
 import jax.numpy as jnp
 import mpmath as mp
@@ -8,6 +11,9 @@ import pytest
 
 import jaxact
 import jaxact.testing as jt
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
+from speed_memory import mlp_step_memory  # the benchmark's training step, at a smaller size
 
 
 def _softplus_prime(x, beta):
@@ -158,20 +164,6 @@ def test_constant_kernel_matches_the_general_one(name, dtype):
     fn(jnp.ones(2), beta=True)
 
 
-def _step_temp_bytes(act, depth: int, width: int = 256, batch: int = 128) -> int:
-  keys = jax.random.split(jax.random.key(0), depth)
-  params = [jax.random.normal(k, (width, width), jnp.float32) / width**0.5 for k in keys]
-  x = jnp.ones((batch, width), jnp.float32)
-
-  def loss(params, x):
-    for w in params:
-      x = act(x @ w)
-    return jnp.mean(x**2)
-
-  step = jax.jit(lambda p, x: jax.tree.map(lambda p, g: p - 0.01 * g, p, jax.grad(loss)(p, x)))
-  return step.lower(params, x).compile().memory_analysis().temp_size_in_bytes
-
-
 @pytest.mark.parametrize(
   ("name", "buffers"), [("gelu_erf", 1), ("mish", 1), ("silu", 1), ("elu", 1), ("selu", 1), ("squareplus", 1)]
 )
@@ -181,5 +173,5 @@ def test_training_step_memory_per_layer(name, buffers):
   # intermediates shared by the value and the derivative until the backward pass:
   # 4 buffers per layer for gelu_erf, 2 for the others.
   act = jaxact.get(name)
-  per_layer = (_step_temp_bytes(act, 6) - _step_temp_bytes(act, 2)) / 4 / (128 * 256 * 4)
+  per_layer = (mlp_step_memory(act, 6, 256, 128) - mlp_step_memory(act, 2, 256, 128)) / 4 / (128 * 256 * 4)
   assert per_layer <= buffers, per_layer
