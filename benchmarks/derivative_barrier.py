@@ -19,27 +19,22 @@ Usage: python benchmarks/derivative_barrier.py [--only NAMES] [--rounds R] [--re
 
 from __future__ import annotations
 
-import os
-import statistics
 import sys
 
 import jax
-import speed_memory
 from speed_memory import (
   MLP_FORM,
   PAIRS,
   _input,
-  _machine,
   arguments,
   geometric_mean,
   mlp_step_memory,
+  ratio_summary,
   time_pair,
+  write_section,
 )
 
 from jaxact._src import core
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from doc_sections import replace_section
 
 
 def _value_and_vjp(f, kw):
@@ -79,9 +74,7 @@ def run(names, repeats: int, rounds: int, log2_size: int, progress=sys.stderr):
   rows = []
   for name in names:
     (_, m_with), (_, m_without) = built[name]
-    per_round = [statistics.median(r) for r in ratios[name]]
-    all_ratios = [q for r in ratios[name] for q in r]
-    rows.append((name, m_with, m_without, statistics.median(all_ratios), min(per_round), max(per_round)))
+    rows.append((name, m_with, m_without, *ratio_summary(ratios[name])))
   return rows
 
 
@@ -109,17 +102,17 @@ def main(argv=None) -> int:
   body = table(run(names, args.repeats, args.rounds, args.log2_size))
   print(body)
   if args.out and args.out != "-":
-    heading = f"## The derivative barrier: {args.section or jax.default_backend().upper()}"
-    cmd = "python benchmarks/derivative_barrier.py" + (f" --only {args.only}" if args.only else "")
-    text = open(args.out).read() if os.path.exists(args.out) else speed_memory.HEADER
-    block = (
-      f"{heading}\n\n{_machine()}; {args.rounds} rounds of {args.repeats} pairs; `{cmd}`\n\n"
-      "With the barrier against without, in one process: ratios below 1 mean the barrier "
-      "saves memory or time. Both sides are forced in every kernel: `gelu`'s rule is built "
-      "without the barrier (`separate_derivative=False`), and its row shows why.\n\n" + body + "\n"
+    write_section(
+      f"## The derivative barrier: {args.section or jax.default_backend().upper()}",
+      "derivative_barrier.py",
+      args,
+      body,
+      note=(
+        "With the barrier against without, in one process: ratios below 1 mean the barrier "
+        "saves memory or time. Both sides are forced in every kernel: `gelu`'s rule is built "
+        "without the barrier (`separate_derivative=False`), and its row shows why."
+      ),
     )
-    with open(args.out, "w") as f:
-      f.write(replace_section(text, heading, block))
   return 0
 
 

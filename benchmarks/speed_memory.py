@@ -180,13 +180,10 @@ def run(names, repeats: int, log2_size: int, rounds: int = 3, progress=sys.stder
     form = MLP_FORM.get(name, lambda f, kw=kw: lambda h: f(h, **kw))
     row = {"name": name, "mem": (mlp_step_memory(form(ours)), mlp_step_memory(form(theirs)))}
     for key in ("fwd", "grad"):
-      per_round = [statistics.median(r) for r in pairs[name][key]]
       row[key] = (
         statistics.median([t[0] for t in times[name][key]]),
         statistics.median([t[1] for t in times[name][key]]),
-        statistics.median([q for r in pairs[name][key] for q in r]),
-        min(per_round),
-        max(per_round),
+        *ratio_summary(pairs[name][key]),
       )
     rows.append(row)
     print(
@@ -218,6 +215,12 @@ def table(rows) -> str:
   return "\n".join(lines)
 
 
+def ratio_summary(rounds: list[list[float]]) -> tuple[float, float, float]:
+  """(median of all the pair ratios, lowest and highest median of one round)."""
+  per_round = [statistics.median(r) for r in rounds]
+  return statistics.median([q for r in rounds for q in r]), min(per_round), max(per_round)
+
+
 def geometric_mean(values) -> float:
   return math.exp(statistics.fmean(math.log(v) for v in values))
 
@@ -241,7 +244,7 @@ def main(argv=None) -> int:
   body = table(rows)
   print(body)
   if args.out and args.out != "-":
-    _write_section(args.out, args.section or f"{jax.default_backend().upper()}", args, body)
+    write_section(f"## {args.section or jax.default_backend().upper()}", "speed_memory.py", args, body)
   return 0
 
 
@@ -259,15 +262,16 @@ below 1 mean jaxact is faster or lighter.
 """
 
 
-def _write_section(path: str, section: str, args, body: str) -> None:
-  text = open(path).read() if os.path.exists(path) else HEADER
-  heading = f"## {section}"
+def write_section(heading: str, script: str, args, body: str, note: str = "") -> None:
+  """Writes ``body`` (a table), with the machine, the run and the command that made
+  it, and ``note``, as the section ``heading`` of ``args.out``."""
+  text = open(args.out).read() if os.path.exists(args.out) else HEADER
   stamp = datetime.date.today().isoformat()
-  cmd = "python benchmarks/speed_memory.py" + (f" --only {args.only}" if args.only else "")
+  cmd = f"python benchmarks/{script}" + (f" --only {args.only}" if args.only else "")
   runs = f"{args.rounds} rounds of {args.repeats} pairs"
-  block = f"{heading}\n\n{_machine()}; {runs}; {stamp}; `{cmd}`\n\n{body}\n"
-  with open(path, "w") as f:
-    f.write(replace_section(text, heading, block))
+  block = f"{heading}\n\n{_machine()}; {runs}; {stamp}; `{cmd}`\n\n" + (f"{note}\n\n" if note else "")
+  with open(args.out, "w") as f:
+    f.write(replace_section(text, heading, block + f"{body}\n"))
 
 
 if __name__ == "__main__":
