@@ -24,15 +24,22 @@ def finfo(dtype) -> ml_dtypes.finfo:
 def grid(dtype, *, kinks=(0.0,), per_sign: int = 1200, dense: int = 2001, dense_width: float = 20.0):
   """Test points of ``dtype`` covering its whole finite range, as a float64 array.
 
-  Log-spaced magnitudes from the smallest normal to the largest finite number (both
-  signs), a dense uniform grid on ``[-dense_width, dense_width]``, every kink with
-  its neighbours a few ULP away, 0, and +-inf. Every point is a value of ``dtype``
-  (rounded there), returned exactly in float64.
+  Magnitudes from the smallest normal to the largest finite number (both signs),
+  evenly spaced in their bit patterns (so about evenly in log2: the same number of
+  points in every binade), a dense uniform grid on ``[-dense_width, dense_width]``,
+  every kink with its neighbours a few ULP away, 0, and +-inf. Every point is a value
+  of ``dtype`` (rounded there), returned exactly in float64.
+
+  The points come from integer and correctly rounded arithmetic only, never from a
+  math library's exp2 or log2, whose last bit differs between CPUs: the same grid
+  on every machine, which the reference cache's keys rely on.
   """
   dtype = np.dtype(dtype)
   fi = finfo(dtype)
-  lo, hi = np.log2(float(fi.tiny)), float(fi.maxexp - 1)
-  mags = np.append(np.exp2(np.linspace(lo, hi, per_sign - 1)), float(fi.max))
+  uint = np.dtype(f"uint{8 * dtype.itemsize}")
+  lo, hi = (int(np.asarray(v, dtype).view(uint)) for v in (fi.tiny, fi.max))
+  bits = np.array([lo + (hi - lo) * i // (per_sign - 1) for i in range(per_sign)], uint)
+  mags = bits.view(dtype).astype(np.float64)
   pts = [mags, -mags, np.linspace(-dense_width, dense_width, dense), [0.0, np.inf, -np.inf]]
   for k in kinks:
     kd = np.asarray(k, dtype)
@@ -52,10 +59,10 @@ def grid(dtype, *, kinks=(0.0,), per_sign: int = 1200, dense: int = 2001, dense_
 def ulp(value_hi: np.ndarray, dtype) -> np.ndarray:
   """The ULP of ``dtype`` at the exact values (float64), subnormal range included."""
   fi = finfo(dtype)
-  a = np.abs(value_hi)
-  with np.errstate(divide="ignore"):
-    e = np.floor(np.log2(np.maximum(a, float(fi.tiny))))
-  return np.exp2(e - fi.nmant)
+  a = np.abs(np.asarray(value_hi, np.float64))
+  # floor(log2 a) from frexp (exact), not log2, which rounds up just below a power of 2
+  e = np.frexp(np.maximum(a, float(fi.tiny)))[1] - 1
+  return np.where(np.isfinite(a), np.ldexp(1.0, e - fi.nmant), a)
 
 
 def ulp_error(computed: np.ndarray, hi: np.ndarray, lo: np.ndarray, dtype) -> np.ndarray:
