@@ -300,12 +300,19 @@ def split(a: jax.Array) -> tuple[jax.Array, jax.Array]:
   return hi, a - hi
 
 
-def two_prod(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
-  """(p, e) with p = fl(a b) and p + e = a b (to 2^-100 or so relative; Dekker)."""
+def two_prod(a: jax.Array, b: jax.Array, *, guard: bool = True) -> tuple[jax.Array, jax.Array]:
+  """(p, e) with p = fl(a b) and p + e = a b (to 2^-100 or so relative; Dekker).
+
+  ``guard=False`` leaves out the select that zeroes e where p is inf or NaN, for a
+  caller that bounds a and b so that p is finite for finite input (a NaN input gives
+  a NaN e, which leaves a NaN result NaN); two operations less per product.
+  """
   p = a * b
   ah, al = split(a)
   bh, bl = split(b)
   e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+  if not guard:
+    return p, e
   # At inf, NaN or overflow the error term is meaningless (inf - inf): 0.
   return p, jnp.where(jnp.isfinite(p), e, jnp.zeros_like(e))
 
