@@ -30,6 +30,7 @@ from speed_memory import (
   geometric_mean,
   mlp_step_memory,
   ratio_summary,
+  steady_allocator,
   time_pair,
   write_section,
 )
@@ -117,4 +118,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+  steady_allocator()
   sys.exit(main())
