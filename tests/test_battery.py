@@ -146,6 +146,31 @@ def test_grid_covers_the_whole_range():
     np.testing.assert_array_equal(x, x.astype(dtype).astype(np.float64))
 
 
+def test_grid_magnitudes_are_the_same_number_per_binade():
+  # The magnitudes are evenly spaced bit patterns, from integer arithmetic only (no
+  # exp2, whose last bit differs between CPUs and would change the cache's keys):
+  # every binade from the smallest normal to the largest gets the same count, to 1.
+  for name, dtype in jt._ulp.DTYPES.items():
+    fi = jt._ulp.finfo(dtype)
+    x = jt.grid(dtype)
+    mags = x[(x >= float(fi.tiny)) & np.isfinite(x)]
+    # whole binades outside the dense grid on [-20, 20] (step 0.02)
+    mags = mags[(mags >= 32.0) | (mags < 2.0**-6)]
+    counts = np.bincount(np.frexp(mags)[1] - np.frexp(float(fi.tiny))[1])
+    counts = counts[counts > 0]
+    assert counts.max() - counts.min() <= 1, (name, counts.min(), counts.max())
+
+
+def test_ulp_is_that_of_the_binade_below_a_power_of_two():
+  # The largest float64 below 1024 is in [512, 1024): ULP 2^-43. Its log2,
+  # 10 - 1.6e-16, rounds to 10 in float64, so floor(log2) would give 2^-42.
+  below = np.nextafter(1024.0, 0.0)
+  assert jt.ulp(np.array([below]), np.float64)[0] == 2.0**-43
+  assert jt.ulp(np.array([1024.0]), np.float64)[0] == 2.0**-42
+  below = np.nextafter(np.float32(2.0**100), np.float32(0.0))
+  assert jt.ulp(np.array([below], np.float64), np.float32)[0] == 2.0 ** (99 - 23)
+
+
 def test_ulp_error_is_measured_at_the_exact_value():
   one = np.array([1.0])
   # One float32 ULP at 1 is 2^-23.
