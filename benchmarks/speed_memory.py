@@ -242,8 +242,8 @@ def arguments(doc: str, repeats: int, rounds: int) -> argparse.ArgumentParser:
 # glibc's malloc, set so that a freed 16 MiB output is reused, not returned to the
 # system: one heap (no per-thread arenas), nothing above 32 MiB served by mmap, no
 # trimming. Otherwise the next call's output comes back as fresh pages, and their
-# first-touch faults (2,000 per call in a virtual machine: 1.5 to 9 ms on a 2 ms
-# call) land at random on one side of a pair; the ratios then measured the
+# first-touch faults (thousands per call, several times a 2 ms call in a virtual
+# machine) land at random on one side of a pair; the ratios then measured the
 # allocator, not the functions. Both sides run under the same setting.
 STEADY_ALLOCATOR = {
   "MALLOC_ARENA_MAX": "1",
@@ -286,8 +286,9 @@ below 1 mean jaxact is faster or lighter.
 On Linux the script runs itself under a glibc malloc setting that reuses freed
 outputs (`STEADY_ALLOCATOR` in the script: one arena, no mmap below 32 MiB, no
 trimming). Without it, a 16 MiB output often came back as fresh pages, whose
-first-touch faults cost a virtual machine 1.5 to 9 ms on a 2 ms call, at random on
-one side of a pair: single pair ratios ran from 0.3 to 4 for the same two functions.
+first-touch faults cost a virtual machine several times the call itself, at random
+on one side of a pair, so that single pair ratios of the same two functions ranged
+widely.
 """
 
 
