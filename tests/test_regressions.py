@@ -208,6 +208,29 @@ def test_squareplus_tails():
   assert y.dtype == jnp.float16 and float(y) == float(np.float16(257.0 + 4 / (2 * 257.0)))
 
 
+@pytest.mark.parametrize("b", [4.0, 1e-20, 3e38])
+def test_squareplus_over_the_whole_range_of_x_and_b(b):
+  # max(x, 0) + b / (2 (h + |x|)) and its one-division derivative, where x^2 + b
+  # overflows (|x| or b large) and where the result is the tail b / (4 |x|).
+  xs = [-3e38, -1e30, -1e20, -4000.0, -1.0, -1e-20, 0.0, 1e-20, 1.0, 4000.0, 1e20, 1e30, 3e38]
+  f, d1 = jax.vmap(jaxact.squareplus, (0, None)), jax.vmap(jax.grad(jaxact.squareplus), (0, None))
+  x32 = jnp.asarray(xs, jnp.float32)
+  y, g = np.asarray(f(x32, jnp.float32(b)), np.float64), np.asarray(d1(x32, jnp.float32(b)), np.float64)
+  tiny = float(np.finfo(np.float32).tiny)
+  with mp.workdps(60):
+    bb = mp.mpf(float(np.float32(b)))
+    for i, xv in enumerate(np.asarray(x32, np.float64)):
+      x = mp.mpf(xv)
+      h = mp.sqrt(x * x + bb)
+      exact_y = bb / (2 * (h + abs(x))) + max(x, 0)
+      exact_g = 1 - bb / (2 * h * (h + abs(x))) if x >= 0 else bb / (2 * h * (h + abs(x)))
+      assert np.isfinite(y[i]) and np.isfinite(g[i]), (b, xv)
+      if exact_y > tiny:
+        assert _rel(y[i], exact_y) < 4 * 2.0**-23, (b, xv, y[i])
+      if exact_g > tiny:
+        assert _rel(g[i], exact_g) < 8 * 2.0**-23, (b, xv, g[i])
+
+
 def test_sparse_plus_grad_in_float16():
   g = jax.grad(jaxact.sparse_plus)(jnp.float16(40000.0))  # jax.nn: NaN
   assert g.dtype == jnp.float16 and float(g) == 1.0
