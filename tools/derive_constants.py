@@ -18,8 +18,8 @@ import os
 import mpmath as mp
 
 mp.mp.dps = 60
-RADIUS = 0.35
-TERMS = 24
+RADIUS = 0.5
+TERMS = 40
 
 
 def _sig(z):
@@ -58,7 +58,7 @@ FACTORS = {
   # gelu'' = sigma'(z) (2 z' + x z'' - x z'^2 tanh(z / 2)), even in x: two zeros
   "gelu_tanh_d2_pos": (lambda x: 2 * _zp(x) + 6 * _B * x * x - x * _zp(x) ** 2 * mp.tanh(_z(x) / 2), 1.4),
   "gelu_tanh_d2_neg": (lambda x: 2 * _zp(x) + 6 * _B * x * x - x * _zp(x) ** 2 * mp.tanh(_z(x) / 2), -1.4),
-  # gelu (erf form): gelu' = exp(-x^2/2) (erfcx(-x/sqrt 2) / 2 + x / sqrt(2 pi))
+  # gelu (erf form): gelu' = exp(-x^2/2) (Phi(x) e^(x^2/2) + x / sqrt(2 pi)), x <= 0
   "gelu_d1": (lambda x: mp.erfc(-x / mp.sqrt(2)) * mp.exp(x * x / 2) / 2 + x / mp.sqrt(2 * mp.pi), -0.75),
   # mish' = e / D^2 ((2 + e) D + 4 x (1 + e)), e = exp(x), D = 2 + 2e + e^2 (x < 0)
   "mish_d1": (
@@ -70,20 +70,23 @@ FACTORS = {
   "mish_d2_neg": (lambda x: 2 + x * (_sig(-x) - 2 * _softplus_tanh(x) * _sig(x)), -2.25),
 }
 
-# erfcx(t) = G(Z) / (t + K), Z = (t - K) / (t + K), for t >= 0 (Z in [-1, 1)): G is
-# smooth on [-1, 1] (it tends to 1/sqrt(pi) as t -> inf) and a polynomial in Z of
-# modest degree fits it to below the rounding of each dtype (Chebyshev fit; the
-# fit's error bound is printed). Monomial coefficients, highest power first; their
-# absolute sum is about max G = K, so Horner's rule does not cancel.
-ERFCX_K = 3
-ERFCX_DEGREE = {"float32": 12, "float64": 25}
+# The normal tail: Phi(-a) e^(a^2/2) = H(Z) / (a + K), Z = (a - K) / (a + K), for a >= 0
+# (Z in [-1, 1)), in gelu's own variable a = |x| with K exact, so that Z is formed
+# without rounding a / sqrt 2 (the relative error of the tail is that of a, times a,
+# for large a). H is smooth on [-1, 1] (it tends to 1/sqrt(2 pi) as a -> inf) and a
+# polynomial in Z of modest degree fits it to far below the rounding of each dtype
+# (Chebyshev fit; the fit's error bound is printed). Monomial coefficients, highest
+# power first; their absolute sum is about 2, at most 5 times H, so Horner's rule
+# does not cancel.
+PHI_TAIL_K = 4
+PHI_TAIL_DEGREE = {"float32": 11, "float64": 25}
 
 
-def _erfcx_g(z):
+def _phi_tail_h(z):
   if z >= 1:
-    return 1 / mp.sqrt(mp.pi)
-  t = ERFCX_K * (1 + z) / (1 - z)
-  return mp.erfc(t) * mp.exp(t * t) * (t + ERFCX_K)
+    return 1 / mp.sqrt(2 * mp.pi)
+  a = PHI_TAIL_K * (1 + z) / (1 - z)
+  return mp.ncdf(-a) * mp.exp(a * a / 2) * (a + PHI_TAIL_K)
 
 
 # tanhshrink(x) = x - tanh x = x^3 T(x^2) for |x| <= 1, where the two terms cancel
@@ -122,14 +125,14 @@ def main() -> None:
   lines.append("}")
   lines += [
     "",
-    f"ERFCX_K = {ERFCX_K!r}",
+    f"PHI_TAIL_K = {PHI_TAIL_K!r}",
     "",
-    "# dtype -> coefficients of G(Z), highest power first",
-    "ERFCX = {",
+    "# dtype -> coefficients of H(Z), highest power first",
+    "PHI_TAIL = {",
   ]
-  for dtype, degree in ERFCX_DEGREE.items():
-    poly, err = mp.chebyfit(_erfcx_g, [-1, 1], degree + 1, error=True)
-    print(f"erfcx {dtype}: degree {degree}, max error of G {mp.nstr(err, 3)} (G >= 0.56)")
+  for dtype, degree in PHI_TAIL_DEGREE.items():
+    poly, err = mp.chebyfit(_phi_tail_h, [-1, 1], degree + 1, error=True)
+    print(f"phi tail {dtype}: degree {degree}, max error of H {mp.nstr(err, 3)} (H >= 0.398)")
     lines.append(f'  "{dtype}": (')
     lines += [f'    "{mp.nstr(c, 25)}",' for c in poly]
     lines.append("  ),")

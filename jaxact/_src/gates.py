@@ -328,12 +328,14 @@ def gelu_tanh(x: jax.Array) -> jax.Array:
   return jnp.where(x > _GELU_CLAMP, x, y)
 
 
-# gelu, erf form: x Phi(x). For x <= 0, Phi(x) = exp(-x^2/2) erfcx(-x/sqrt 2) / 2, with
-# exp(-x^2/2) from an exactly squared high part (x = h + l, h^2 exact:
-# exp(-h^2/2) exp(-l (x + h)/2)), shifted by e^c where it would be subnormal, and
-# erfcx from a polynomial fit (tools/derive_constants.py). XLA's erfc computes
-# exp(-t^2) from a rounded t^2: 60 ULP off at t = 8 in float32. For x > 0,
-# Phi(x) = (1 + erf(x / sqrt 2)) / 2, which does not cancel.
+# gelu, erf form: x Phi(x). Phi(-a), a = |x|, is exp(-a^2/2) T(a) with the tail
+# T(a) = Phi(-a) e^(a^2/2) = H(Z) / (a + K), Z = (a - K) / (a + K), H a polynomial
+# fit (tools/derive_constants.py), and exp(-a^2/2) = E (1 + m) from an exactly
+# squared high part of a (a = h + l, h^2 exact: E = exp(-h^2/2), 1 + m =
+# exp(-l (a + h)/2)), E shifted by e^c where it would be subnormal. The factor 1 + m
+# is taken into the tail's numerator (H + H m, one rounding). For x > 0,
+# Phi(x) = 1 - Phi(-x), which does not cancel (Phi(-x) < 1/2). XLA's erfc computes
+# exp(-t^2) from a rounded t^2: 60 ULP off at t = 8 in float32.
 _SQRT2 = "1.4142135623730950488016887242096981"
 _INV_SQRT2 = 0.70710678118654752440
 _INV_SQRT2PI = 0.39894228040143267794
@@ -353,39 +355,37 @@ def _shift(dtype) -> tuple[float, float, float]:
   return (*stable.split_constant(str(c), dtype), 2.0**-k)
 
 
-def _exp_half_square(x: jax.Array) -> tuple[jax.Array, jax.Array]:
-  """(E, low): E = exp(-x^2/2), times e^c where that is below e^-c (``low``)."""
+def _exp_half_square(x: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """(E, m, low): exp(-x^2/2) = E (1 + m), E times e^c where it is below e^-c (``low``)."""
   a = jnp.minimum(jnp.abs(x), _NORMAL_CLAMP)
   h, rest_of_a = stable.split(a)
   half_h2 = 0.5 * (h * h)  # exact: h has half the significand
   c_hi, c_lo, _ = _shift(x.dtype)
   low = half_h2 > c_hi
   e = jnp.exp(jnp.where(low, c_hi - half_h2, -half_h2))  # exact argument
+  rest = -0.5 * (rest_of_a * (a + h)) + jnp.where(low, c_lo, 0.0)
+  # |rest| < 0.04 (float32) or 1e-5 (float64): m = exp(rest) - 1 from its Taylor
+  # series, which rounds once (a GPU's exp is less accurate than that).
+  acc = jnp.ones_like(rest)
+  for k in range(7, 1, -1):
+    acc = 1.0 + (rest / k) * acc
   # The barrier keeps XLA from merging the factors into one exponential, which
   # would round the exact argument again.
-  rest = -0.5 * (rest_of_a * (a + h)) + jnp.where(low, c_lo, 0.0)
-  # |rest| < 0.04 (float32) or 1e-5 (float64): exp(rest) from its Taylor series,
-  # which rounds once (a GPU's exp is less accurate than that).
-  acc = jnp.ones_like(rest)
-  for k in range(7, 0, -1):
-    acc = 1.0 + (rest / k) * acc
-  return jax.lax.optimization_barrier(e) * acc, low
+  return jax.lax.optimization_barrier(e), rest * acc, low
 
 
-def _erfcx_half(x: jax.Array) -> jax.Array:
-  """erfcx(-x / sqrt 2) / 2 for x <= 0 (x > 0 is clamped to 0)."""
-  t = jnp.minimum(-x, _NORMAL_CLAMP) * _INV_SQRT2
-  t = jnp.maximum(t, 0.0)
-  k = float(_series.ERFCX_K)
-  if x.dtype == np.dtype(np.float64):
-    zed = (t - k) / (t + k)
-  else:
-    # A product by a reciprocal, which only the product uses: a quotient with the
-    # polynomial's many uses is written out by XLA's CPU backend (a second pass over
-    # memory). One rounding more; float32 keeps its figures, float64 would not (4.2 ULP).
-    zed = (t - k) * (1.0 / (t + k))
-  acc = stable.horner(zed, [float(c) for c in _series.ERFCX[np.dtype(x.dtype).name]])
-  return acc / (2.0 * (t + k))
+def _normal_tail(a: jax.Array, m: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
+  """(N, D), N / D = Phi(-a) e^(a^2/2) (1 + m) for a >= 0: N = H(Z) + H(Z) m (m = 0 if
+  None), D = a + K."""
+  k = float(_series.PHI_TAIL_K)
+  d = a + k
+  rec = 1.0 / d
+  # Z from a product by the reciprocal: a quotient with the polynomial's many uses is
+  # written out by XLA's CPU backend (a second pass over memory). Below K/2, where
+  # a - K would round, Z = 2a / (a + K) - 1, which rounds once near -1.
+  zed = jnp.where(a < 0.5 * k, (2.0 * a) * rec - 1.0, (a - k) * rec)
+  p = stable.horner(zed, [float(c) for c in _series.PHI_TAIL[np.dtype(a.dtype).name]])
+  return (p if m is None else p + p * m), d
 
 
 def _unshift(y: jax.Array, low: jax.Array) -> jax.Array:
@@ -395,7 +395,8 @@ def _unshift(y: jax.Array, low: jax.Array) -> jax.Array:
 def _gelu_erf_d2(x: jax.Array) -> jax.Array:
   # phi(x) (2 - x^2) = phi(x) (sqrt2 - x)(sqrt2 + x), sqrt2 in two parts: no
   # cancellation at +-sqrt2.
-  e, low = _exp_half_square(x)
+  e, m, low = _exp_half_square(x)
+  e = e + e * m
   xc = jnp.clip(x, -_NORMAL_CLAMP, _NORMAL_CLAMP)
   r_hi, r_lo = stable.split_constant(_SQRT2, x.dtype)
   # The barriers keep XLA from folding r_hi and r_lo into one (rounded) constant.
@@ -409,15 +410,20 @@ gelu_erf_d2 = stable_kernel(_gelu_erf_d2, derivative=stable.partial_by_jvp(_gelu
 
 
 def _gelu_erf_d1(x: jax.Array) -> jax.Array:
-  # x <= 0: exp(-x^2/2) (erfcx(-x/sqrt2)/2 + x/sqrt(2 pi)), the factor vanishing at
-  # -0.7518 (Taylor series there); x > 0: Phi(x) + x phi(x), two positive terms.
-  e, low = _exp_half_square(x)
+  # x <= 0: exp(-x^2/2) (T(|x|) + x/sqrt(2 pi)), the factor vanishing at -0.7518
+  # (Taylor series there); x > 0: 1 - Phi(-x) + x phi(x), no cancellation.
+  e, m, low = _exp_half_square(x)
+  e = e + e * m
   xc = jnp.clip(x, -_NORMAL_CLAMP, _NORMAL_CLAMP)
-  g = _erfcx_half(xc) + _INV_SQRT2PI * xc
+  num, den = _normal_tail(jnp.abs(xc))
+  # A product by the reciprocal (the one Z is formed with): the quotient, with its
+  # two uses, would be written out by XLA's CPU backend.
+  tail = num * (1.0 / den)
+  g = tail + _INV_SQRT2PI * xc
   near, series = stable.near_zero("gelu_d1", xc)
   g = jnp.where(near, series, g)
   neg = _unshift(e * g, low)
-  pos = 0.5 + 0.5 * jax.lax.erf(xc * _INV_SQRT2) + xc * (_INV_SQRT2PI * _unshift(e, low))
+  pos = (1.0 - _unshift(e * tail, low)) + xc * (_INV_SQRT2PI * _unshift(e, low))
   return jnp.where(x > 0, pos, neg)
 
 
@@ -468,10 +474,11 @@ def gelu_erf(x: jax.Array) -> jax.Array:
     >>> jaxact.gelu_erf(jnp.array([-6.0, 0.0, 1.0], dtype=jnp.float32))
     Array([-5.919526e-09,  0.000000e+00,  8.413447e-01], dtype=float32)
   """
-  e, low = _exp_half_square(x)
+  e, m, low = _exp_half_square(x)
   xc = jnp.clip(x, -_NORMAL_CLAMP, _NORMAL_CLAMP)
-  neg = _unshift((xc * e) * _erfcx_half(xc), low)
-  pos = x * (0.5 + 0.5 * jax.lax.erf(xc * _INV_SQRT2))
+  num, den = _normal_tail(jnp.abs(xc), m)  # num / den = Phi(-|x|) / E
+  neg = _unshift(e * ((num * xc) / den), low)
+  pos = x * (1.0 - _unshift(e * (num / den), low))
   return jnp.where(x > 0, pos, neg)
 
 
