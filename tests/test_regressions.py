@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import jaxact
+import jaxact.testing as jt
 
 mp.mp.dps = 50
 
@@ -386,11 +387,8 @@ def test_second_derivatives_in_the_right_tail(fn):
 
 
 def _dense_ulp(name, which, xs):
-  import jaxact.testing as jt
-  from jaxact._src import registry
-
   # The numeric defaults (silu's beta = 1): the reference takes every parameter.
-  params = {k: v for k, v in registry.info(name).params.items() if isinstance(v, float)}
+  params = {k: v for k, v in jaxact.info(name).params.items() if isinstance(v, float)}
   f = functools.partial(jaxact.get(name), **params)
   fn = {"f": f, "d1": jax.grad(f), "d2": jax.grad(jax.grad(f))}[which]
   hi, lo = jt.reference_values(jt.ELEMENTWISE[name], xs.astype(np.float64), params)[which]

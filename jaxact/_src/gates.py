@@ -130,7 +130,7 @@ def silu(x: jax.Array, *, beta: jax.Array = 1.0) -> jax.Array:
     \mathrm{silu}''(x) = \beta\,\sigma'(z)\,(2 - z \tanh(z/2)), \quad z = \beta x
 
   The factors :math:`1 + z\sigma(-z)` and :math:`2 - z\tanh(z/2)` vanish at
-  :math:`z = -1.2785` and :math:`z = \pm 2.3994`; within 0.35 of those zeros they are
+  :math:`z = -1.2785` and :math:`z = \pm 2.3994`; within 0.5 of those zeros they are
   evaluated from their Taylor series about the zero, so the derivatives keep their
   relative accuracy there. :math:`z` is computed as a double word (its rounding
   error would be amplified :math:`|z|` times in the tail, where
@@ -337,7 +337,6 @@ def gelu_tanh(x: jax.Array) -> jax.Array:
 # Phi(x) = 1 - Phi(-x), which does not cancel (Phi(-x) < 1/2). XLA's erfc computes
 # exp(-t^2) from a rounded t^2: 60 ULP off at t = 8 in float32.
 _SQRT2 = "1.4142135623730950488016887242096981"
-_INV_SQRT2 = 0.70710678118654752440
 _INV_SQRT2PI = 0.39894228040143267794
 _NORMAL_CLAMP = 1e3  # exp(-x^2/2) is 0 in every dtype beyond
 
