@@ -386,16 +386,19 @@ def test_second_derivatives_in_the_right_tail(fn):
 # of the derivatives, on both sides of each series radius, and gelu_erf's tail.
 
 
-def _dense_ulp(name, which, xs):
-  # The numeric defaults (silu's beta = 1): the reference takes every parameter.
-  params = {k: v for k, v in jaxact.info(name).params.items() if isinstance(v, float)}
+def _dense_ulp(name, which, xs, params=None):
+  # The numeric defaults (silu's beta = 1) updated with params, rounded to the dtype of
+  # xs as the function sees them: the reference takes every parameter.
+  defaults = {k: v for k, v in jaxact.info(name).params.items() if isinstance(v, (int, float))}
+  params = {k: float(np.asarray(v, xs.dtype)) for k, v in {**defaults, **(params or {})}.items()}
   f = functools.partial(jaxact.get(name), **params)
   fn = {"f": f, "d1": jax.grad(f), "d2": jax.grad(jax.grad(f))}[which]
   hi, lo = jt.reference_values(jt.ELEMENTWISE[name], xs.astype(np.float64), params)[which]
   computed = np.asarray(jax.jit(jax.vmap(fn))(jnp.asarray(xs)), np.float64)
-  err = jt.ulp_error(computed, hi, lo, np.float32)
-  if jt.flushes_subnormals("float32"):  # as the battery: subnormal results are not measured there
-    err = np.where(np.abs(hi) < np.finfo(np.float32).tiny, 0.0, err)
+  err = jt.ulp_error(computed, hi, lo, xs.dtype)
+  dname = np.dtype(xs.dtype).name
+  if jt.flushes_subnormals(dname):  # as the battery: subnormal results are not measured there
+    err = np.where(np.abs(hi) < np.finfo(xs.dtype).tiny, 0.0, err)
   assert np.all(np.isfinite(computed))
   i = int(np.argmax(err))
   return float(err[i]), float(xs[i])
@@ -439,3 +442,80 @@ def test_gelu_erf_value_on_a_dense_sweep_is_within_its_measured_figure():
 def test_gelu_erf_value_on_a_dense_sweep_meets_the_bound():
   err, worst = _gelu_erf_tail_sweep()
   assert err <= 4.0, f"{err:.2f} ULP at x = {worst}"
+
+
+# Where a factor such as e^x or sigma'(z) is subnormal (flushed to 0 by XLA's CPU
+# backend) but its product with a factor above 1 is a normal number: selu's
+# 1.758 e^x, elu's alpha e^x (alpha > 1), e^(x/alpha) / alpha of celu, e^(beta x) /
+# beta of softplus (beta < 1), 4 sigma'(2u) of sech^2 in tanh'' and softcap, beta
+# sigma'(beta x) of swish''. Each window is a few tenths wide; the battery's grid
+# (about five points per binade) fell beside them. The first figure after each case is
+# the error the earlier code had there (it returned 0, or a rounded quotient x / alpha
+# amplified |x / alpha| times in celu's tail).
+_BOUND = {"f": 4, "d1": 8, "d2": 16}
+
+
+@pytest.mark.parametrize(
+  ("name", "params", "which", "lo", "hi"),
+  [
+    ("selu", {}, "d1", -89.0, -86.0),  # 1.1e7 ULP at -87.629
+    ("selu", {}, "d2", -89.0, -86.0),
+    ("elu", {"alpha": 2.5}, "d1", -89.0, -86.0),  # 1.6e7 ULP at -87.629
+    ("elu", {"alpha": 2.5}, "d2", -89.0, -86.0),
+    ("celu", {"alpha": 0.3}, "d1", -27.0, -20.0),  # 78 ULP at -25.996
+    ("celu", {"alpha": 0.3}, "d2", -27.0, -20.0),  # 1.7e7 ULP at -26.356
+    ("celu", {"alpha": 2.5}, "d1", -220.0, -150.0),  # 71 ULP at -197.74
+    ("celu", {"alpha": 2.5}, "d2", -220.0, -150.0),  # 78 ULP at -183.13
+    ("softplus", {"beta": 0.3}, "f", -300.0, -285.0),  # 9.3e6 ULP at -294.77
+    ("silu", {"beta": 5.0}, "d2", -19.0, -18.0),  # 1.7e7 ULP at -18.554
+    ("quick_gelu", {}, "d2", -55.0, -53.0),  # 1.3e7 ULP at -54.023
+    ("tanh", {}, "d2", -45.0, -44.0),  # 1.1e7 ULP at -44.588
+    ("tanhshrink", {}, "d2", -45.0, -44.0),  # 1.1e7 ULP at -44.588
+    ("lisht", {}, "d2", -47.0, -44.0),  # 1.5e7 ULP at -45.978
+    ("softcap", {"cap": 30.0}, "d1", -1340.0, -1310.0),  # 1.0e7 ULP at -1327.5
+    ("softcap", {"cap": 30.0}, "d2", 1280.0, 1340.0),  # 1.0e7 ULP at -1287.4 (odd)
+    ("softcap", {"cap": 0.1}, "d1", -4.5, -4.3),  # 1.7e7 ULP at -4.4019
+    ("xielu", {"alpha_n": 1.7, "eps": -1e-4}, "d2", -89.0, -86.0),  # 1.1e7 ULP at -87.629
+  ],
+)
+def test_no_flushed_factor_where_the_result_is_normal(name, params, which, lo, hi):
+  params = {**jt.required_params(name), **params}
+  xs = np.unique(np.linspace(lo, hi, 3001).astype(np.float32))
+  err, worst = _dense_ulp(name, which, xs, params)
+  assert err <= _BOUND[which], f"{name} {params} {which}: {err:.3g} ULP at x = {worst}"
+
+
+@pytest.mark.parametrize(
+  ("name", "params", "which", "lo", "hi"),
+  [
+    ("selu", {}, "d1", -709.5, -707.0),
+    ("elu", {"alpha": 2.5}, "d2", -709.5, -707.0),
+    ("tanh", {}, "d2", -355.0, -354.0),
+    ("celu", {"alpha": 0.3}, "d2", -213.0, -212.0),
+  ],
+)
+def test_no_flushed_factor_where_the_result_is_normal_float64(name, params, which, lo, hi):
+  params = {**jt.required_params(name), **params}
+  xs = np.unique(np.linspace(lo, hi, 3001))
+  err, worst = _dense_ulp(name, which, xs, params)
+  assert err <= _BOUND[which], f"{name} {params} {which}: {err:.3g} ULP at x = {worst}"
+
+
+def _d_param(fn, param, value, x):
+  return jax.grad(lambda p: fn(jnp.float32(x), **{param: p}))(jnp.float32(value))
+
+
+def test_parameter_derivatives_where_the_exponential_is_subnormal():
+  # d/dbeta of x sigma(beta x) is x^2 sigma'(beta x); the earlier code formed x
+  # sigma'(beta x) first, subnormal (0) at x = -94 where the product is 3.7e-37.
+  # d/dbeta of softplus at beta = 0.3: -(a + 1) e^-a / beta^2 (a = |beta x| > 87.3).
+  beta = float(np.float32(0.3))
+  cases = [
+    (jaxact.silu, "beta", 1.0, -94.0, lambda x, b: x / (1 + mp.exp(-b * x))),
+    (jaxact.softplus, "beta", beta, -300.0, lambda x, b: mp.log1p(mp.exp(b * x)) / b),
+  ]
+  for fn, param, value, x, ref in cases:
+    g = _d_param(fn, param, value, x)
+    exact = mp.diff(lambda b, x=x, ref=ref: ref(mp.mpf(x), b), mp.mpf(value))
+    assert abs(exact) > np.finfo(np.float32).tiny
+    assert _rel(g, exact) < 8 * 2.0**-23, (fn.__name__, x, float(g), exact)

@@ -11,13 +11,14 @@ from jaxact._src.core import activation, stable_kernel
 
 def _elu_curve(x: jax.Array, alpha: jax.Array) -> jax.Array:
   # alpha e^x on x <= 0 and 0 above: elu's second derivative, and its own derivative.
-  return jnp.where(x > 0, jnp.zeros_like(x), alpha * jnp.exp(jnp.minimum(x, 0.0)))
+  # Scaled (stable.exp_times): for alpha > 1 it is normal where e^x is not.
+  return jnp.where(x > 0, jnp.zeros_like(x), stable.exp_times(jnp.minimum(x, 0.0), alpha))
 
 
 def _elu_prime(x: jax.Array, alpha: jax.Array) -> jax.Array:
   # exp(min(x, 0)): the branch that is thrown away never overflows, so no 0 * inf
   # reaches a gradient. exp(x) is used, never expm1(x) + 1.
-  return jnp.where(x > 0, jnp.ones_like(x), alpha * jnp.exp(jnp.minimum(x, 0.0)))
+  return jnp.where(x > 0, jnp.ones_like(x), stable.exp_times(jnp.minimum(x, 0.0), alpha))
 
 
 def _elu_dalpha(x: jax.Array, alpha: jax.Array) -> jax.Array:
@@ -87,7 +88,8 @@ def elu(x: jax.Array, alpha: jax.Array = 1.0) -> jax.Array:
     An array of the same shape and dtype as ``x``.
 
   Accuracy: value <= 4 ULP, first derivative <= 8, second <= 16 in float32 and
-  float64; <= 1, 1, 2 ULP in float16 and bfloat16 (the tests assert it).
+  float64; <= 1, 1, 2 ULP in float16 and bfloat16 (the tests assert it at alpha = 1
+  and 2.5). Below -c, alpha e^x is scaled: it is normal where e^x alone is not.
 
   Example:
     >>> import jax.numpy as jnp, jaxact
@@ -97,17 +99,27 @@ def elu(x: jax.Array, alpha: jax.Array = 1.0) -> jax.Array:
   return jnp.where(x > 0, x, alpha * stable.expm1(jnp.minimum(x, 0.0)))
 
 
+# u = x / alpha is a double word (stable.quotient_dw) in the derivatives: their tail
+# e^u amplifies the rounding of u |u| times (78 ULP at x = -26 for alpha = 0.3).
 def _celu_prime(x: jax.Array, alpha: jax.Array) -> jax.Array:
-  return jnp.where(x > 0, jnp.ones_like(x), jnp.exp(jnp.minimum(x, 0.0) / alpha))
+  u, u_lo = stable.quotient_dw(jnp.minimum(x, 0.0), alpha)
+  return jnp.where(x > 0, jnp.ones_like(x), jnp.exp(u) * (1.0 + u_lo))
+
+
+def _celu_exp_times(x: jax.Array, alpha: jax.Array, m: jax.Array) -> jax.Array:
+  # m exp(x / alpha) on x <= 0, 0 above; scaled where exp(u) alone would be
+  # subnormal and the product is not (alpha < 1).
+  u, u_lo = stable.quotient_dw(jnp.minimum(x, 0.0), alpha)
+  return jnp.where(x > 0, jnp.zeros_like(x), stable.exp_times(u, m, u_lo))
 
 
 def _celu_curve(x: jax.Array, alpha: jax.Array) -> jax.Array:
   # celu'' = exp(x / alpha) / alpha on x <= 0, 0 above.
-  return jnp.where(x > 0, jnp.zeros_like(x), jnp.exp(jnp.minimum(x, 0.0) / alpha) / alpha)
+  return _celu_exp_times(x, alpha, 1.0 / alpha)
 
 
 celu_curve = stable_kernel(
-  _celu_curve, derivative=lambda x, alpha: jnp.where(x > 0, 0.0, _celu_curve(x, alpha) / alpha)
+  _celu_curve, derivative=lambda x, alpha: _celu_exp_times(x, alpha, 1.0 / (alpha * alpha))
 )
 celu_prime = stable_kernel(_celu_prime, derivative=lambda x, alpha: celu_curve(x, alpha))
 
@@ -144,9 +156,10 @@ def celu(x: jax.Array, alpha: jax.Array = 1.0) -> jax.Array:
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Accuracy (alpha = 1): value <= 4 ULP, first derivative <= 8, second <= 16 in
-  float32/float64; 1, 1, 2 ULP in float16/bfloat16. For other alpha the quotient
-  :math:`x/\alpha` is rounded first.
+  Accuracy: value <= 4 ULP, first derivative <= 8, second <= 16 in float32/float64;
+  1, 1, 2 ULP in float16/bfloat16 (the tests assert it at alpha = 1 and 0.3). In the
+  derivatives :math:`u = x/\alpha` is a double word: their tail :math:`e^u` would
+  amplify its rounding :math:`|u|` times.
 
   Example:
     >>> import jax.numpy as jnp, jaxact
@@ -161,7 +174,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _selu_curve(x: jax.Array) -> jax.Array:
-  return jnp.where(x > 0, jnp.zeros_like(x), (_SELU_SCALE * _SELU_ALPHA) * jnp.exp(jnp.minimum(x, 0.0)))
+  return jnp.where(x > 0, jnp.zeros_like(x), stable.exp_times(jnp.minimum(x, 0.0), _SELU_SCALE * _SELU_ALPHA))
 
 
 selu_curve = stable_kernel(_selu_curve, derivative=lambda x: selu_curve(x))
@@ -253,12 +266,12 @@ def _xielu_d1(x, alpha_p, alpha_n, beta, eps):
 
 def _xielu_curve(x, alpha_p, alpha_n, beta, eps):
   # f'': 2 alpha_p above 0, 0 on (eps, 0], alpha_n e^x on x <= eps.
-  tail = alpha_n * jnp.exp(jnp.minimum(x, 0.0))
+  tail = stable.exp_times(jnp.minimum(x, 0.0), alpha_n)
   return jnp.where(x > 0, 2.0 * alpha_p, jnp.where(x > eps, 0.0, tail)) + stable.zero_like(x)
 
 
 def _xielu_third(x, alpha_p, alpha_n, beta, eps):
-  return jnp.where(x > eps, 0.0, alpha_n * jnp.exp(jnp.minimum(x, 0.0))) + stable.zero_like(x)
+  return jnp.where(x > eps, 0.0, stable.exp_times(jnp.minimum(x, 0.0), alpha_n)) + stable.zero_like(x)
 
 
 def _xielu_dalpha_n(x, alpha_p, alpha_n, beta, eps):

@@ -42,10 +42,12 @@ def _gate_g2(z: jax.Array, z_lo: jax.Array) -> jax.Array:
 
 
 def _gate_d2(z: jax.Array, z_lo: jax.Array, k: jax.Array) -> jax.Array:
-  # d^2/dx^2 of x sigma(k x) = k sigma'(z) (2 - z tanh(z / 2)).
+  # d^2/dx^2 of x sigma(k x) = k sigma'(z) (2 - z tanh(z / 2)). k goes into the
+  # scaled product (m2, after g sigma'(z), which is 0 where k g would overflow): k
+  # sigma'(z) g is normal where sigma'(z) g alone may not be.
   g = _gate_g2(z, z_lo)
   # At +-inf, sigma'(z) = 0 and g = -inf: the limit is 0.
-  return k * stable.sigmoid_prime_times(z, jnp.where(jnp.isinf(z), 0.0, g), z_lo)
+  return stable.sigmoid_prime_times(z, jnp.where(jnp.isinf(z), 0.0, g), z_lo, m2=k)
 
 
 def _gate_d1(
@@ -84,10 +86,9 @@ silu_d1 = stable_kernel(_silu_d1, derivative=lambda x, beta: silu_d2(x, beta))
 
 
 def _silu_dbeta(x: jax.Array, beta: jax.Array) -> jax.Array:
-  # d/dbeta x sigma(beta x) = x^2 sigma'(beta x), as (x sigma'(z)) x.
+  # d/dbeta x sigma(beta x) = x^2 sigma'(beta x), both factors x inside the scaling.
   z, z_lo = _beta_z(x, beta)
-  xs = stable.sigmoid_prime_times(z, x, z_lo)
-  return jnp.where(xs == 0, 0.0, xs * x)
+  return stable.sigmoid_prime_times(z, x, z_lo, m2=x)
 
 
 # beta = 1 (silu proper; also swish's default): z = x is exact, no double word.
@@ -651,7 +652,7 @@ def _lisht_d2(x: jax.Array) -> jax.Array:
   # factor 2 - z tanh(z / 2), with its root series at z = +-2.3994 (x = +-1.1997).
   z = 2.0 * x
   g = _gate_g2(z, jnp.zeros_like(z))
-  return 4.0 * stable.sigmoid_prime_times(z, jnp.where(jnp.isinf(z), 0.0, g))
+  return stable.sigmoid_prime_times(z, jnp.where(jnp.isinf(z), 0.0, g), m2=4.0)
 
 
 lisht_d2 = stable_kernel(_lisht_d2, derivative=stable.partial_by_jvp(_lisht_d2, 0))
@@ -661,7 +662,7 @@ def _lisht_d1(x: jax.Array) -> jax.Array:
   # tanh x + x sech^2 x: two terms of the same sign. In the tail x sech^2 x =
   # 4 x sigma'(2x), scaled where sigma'(2x) alone would be subnormal; near 0 as
   # x sech^2 x, with no intermediate (x sigma'(2x) ~ x / 4) flushed below x.
-  tail = 4.0 * stable.sigmoid_prime_times(2.0 * x, x)
+  tail = stable.sigmoid_prime_times(2.0 * x, x, m2=4.0)
   return stable.tanh(x) + jnp.where(jnp.abs(x) < 1.0, x * stable.sech2(x), tail)
 
 

@@ -120,7 +120,7 @@ def softshrink(x: jax.Array, *, lambd: jax.Array = 0.5) -> jax.Array:
 
 
 @activation(
-  derivative=lambda x: stable.tanh(x) ** 2,
+  derivative=lambda x: stable.tanh_squared(x),
   family="shrinkage",
   formula="x - tanh(x)",
   output_range="(-inf, inf)",

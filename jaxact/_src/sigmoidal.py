@@ -162,21 +162,6 @@ def soft_sign(x: jax.Array) -> jax.Array:
   return jnp.where(jnp.isinf(x), jnp.sign(x), x / (1.0 + jnp.abs(x)))
 
 
-def _over(x: jax.Array, cap: jax.Array) -> jax.Array:
-  # x / cap, the same under any jit: the barrier keeps XLA from turning the division
-  # by a constant cap into a multiplication by its (rounded) reciprocal.
-  return x / jax.lax.optimization_barrier(cap)
-
-
-def _capped(x: jax.Array, cap: jax.Array) -> tuple[jax.Array, jax.Array]:
-  # u = x / cap as a double word: sech^2 u decays like e^(-2|u|), so a u rounded
-  # once would cost |u| ULP in the tail of the derivatives.
-  u = _over(x, cap)
-  p, p_lo = stable.two_prod(u, jnp.broadcast_to(cap, u.shape))
-  u_lo = ((x - p) - p_lo) / cap
-  return u, jnp.where(jnp.isfinite(u) & jnp.isfinite(p), u_lo, jnp.zeros_like(u))
-
-
 # Below this |u| the odd factors are taken from their series in u, times x: u = x / cap
 # may be subnormal (flushed) where cap tanh(u) ~ x is not. The first omitted terms
 # are 2u^4 / 15 and 17u^4 / 15 relative: below 2^-55.
@@ -185,8 +170,8 @@ _SOFTCAP_SMALL = 2.0**-14
 
 def _softcap_d2(x: jax.Array, cap: jax.Array) -> jax.Array:
   # -2 tanh(u) sech^2(u) / cap, sech^2 u = 4 sigma'(2u); near 0, -2 x / cap^2 (1 - 4u^2 / 3).
-  u, u_lo = _capped(x, cap)
-  y = 4.0 * stable.sigmoid_prime_times(2.0 * u, -2.0 * stable.tanh(u) / cap, 2.0 * u_lo)
+  u, u_lo = stable.quotient_dw(x, cap)
+  y = stable.sigmoid_prime_times(2.0 * u, (-8.0 * stable.tanh(u)) / cap, 2.0 * u_lo)
   small = ((-2.0 * x) / cap) / cap * (1.0 - (4.0 / 3.0) * (u * u))
   return jnp.where(jnp.abs(u) < _SOFTCAP_SMALL, small, y)
 
@@ -195,14 +180,15 @@ softcap_d2 = stable_kernel(_softcap_d2, derivative=stable.partial_by_jvp(_softca
 
 
 def _softcap_d1(x: jax.Array, cap: jax.Array) -> jax.Array:
-  u, u_lo = _capped(x, cap)
-  return 4.0 * stable.sigmoid_prime_times(2.0 * u, jnp.ones_like(u), 2.0 * u_lo)
+  u, u_lo = stable.quotient_dw(x, cap)
+  # The 4 goes into the scaled product: 4 sigma'(2u) is normal where sigma'(2u) may not be.
+  return stable.sigmoid_prime_times(2.0 * u, jnp.full_like(u, 4.0), 2.0 * u_lo)
 
 
 def _softcap_dcap(x: jax.Array, cap: jax.Array) -> jax.Array:
   # tanh u - u sech^2 u. For |u| < 1, u tanh^2 u - (u - tanh u), the difference
   # of terms near u^3 and u^3 / 3 (x - tanh x from tanhshrink's series).
-  u = _over(x, cap)
+  u = stable.quotient(x, cap)
   t = stable.tanh(u)
   shrink = stable.x_minus_tanh_forward(jnp.clip(u, -1.0, 1.0))
   small = u * (t * t) - shrink
@@ -257,7 +243,7 @@ def softcap(x: jax.Array, *, cap: jax.Array) -> jax.Array:
     >>> jaxact.softcap(jnp.array([-100.0, 1.0, 100.0], dtype=jnp.float32), cap=30.0)
     Array([-29.923738 ,   0.9996298,  29.923738 ], dtype=float32)
   """
-  u = _over(x, cap)
+  u = stable.quotient(x, cap)
   # Near 0, x (1 - u^2 / 3): u may be flushed to 0 where the value is normal.
   small = x - x * (u * u / 3.0)
   return jnp.where(jnp.abs(u) < _SOFTCAP_SMALL, small, cap * stable.tanh(u))

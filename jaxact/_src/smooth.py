@@ -20,11 +20,17 @@ from jaxact._src.core import activation, stable_kernel
 _LN2 = math.log(2.0)
 
 
-def _softplus_z(z: jax.Array, z_lo: jax.Array) -> jax.Array:
-  # softplus(z + z_lo): below 0 the function is e^z (1 + ...) and the error of z is
-  # amplified |z| times, so it is carried into the exponential.
-  e = jnp.exp(-jnp.abs(z)) * (1.0 + jnp.where(z < 0, z_lo, -z_lo))
-  return jnp.maximum(z, 0.0) + jnp.where(z >= 0, z_lo, 0.0) + stable.log1p_unit(e)
+def _softplus_z(z: jax.Array, z_lo: jax.Array, beta: jax.Array | None = None) -> jax.Array:
+  # softplus(z + z_lo) / beta: below 0 the function is e^z (1 + ...) and the error of
+  # z is amplified |z| times, so it is carried into the exponential. Below -c,
+  # softplus(z) = e^z to full precision, and e^z / beta is scaled
+  # (stable.exp_neg_abs_shifted): for beta < 1 it is normal where e^z is not.
+  e, low = stable.exp_neg_abs_shifted(z, z_lo)
+  y = jnp.maximum(z, 0.0) + jnp.where(z >= 0, z_lo, 0.0) + stable.log1p_unit(jnp.where(low, 0.0, e))
+  tail = e * stable.exp_neg_shift(z.dtype)
+  if beta is not None:
+    y, tail = y / beta, (e / beta) * stable.exp_neg_shift(z.dtype)
+  return jnp.where(low, tail, y)
 
 
 def _softplus_d2(x: jax.Array, beta: jax.Array) -> jax.Array:
@@ -60,10 +66,15 @@ softplus_d1 = stable_kernel(
 def _softplus_dbeta(x: jax.Array, beta: jax.Array) -> jax.Array:
   # d/dbeta softplus(beta x)/beta = (z sigma(z) - softplus(z)) / beta^2, z = beta x,
   # = -(|z| sigma(-|z|) + log1p(exp(-|z|))) / beta^2: a sum of two terms of one sign.
-  a = jnp.abs(beta * x)
-  e = jnp.exp(-a)
+  # a = |beta x| as a double word (its rounding is amplified a times in e^-a); below
+  # -c (e^-a subnormal), the sum is (a + 1) e^-a to full precision, scaled.
+  z, z_lo = stable.two_prod(beta, x)
+  a = jnp.abs(z)
+  e, low = stable.exp_neg_abs_shifted(-a, jnp.where(z < 0, z_lo, -z_lo))
   t = jnp.where(e == 0, 0.0, a * e / (1.0 + e))
-  return -(t + stable.log1p_unit(e)) / (beta * beta)
+  b2 = beta * beta
+  tail = (((a + 1.0) * e) / b2) * stable.exp_neg_shift(a.dtype)
+  return -jnp.where(low, tail, (t + stable.log1p_unit(e)) / b2)
 
 
 # beta = 1: z = x exactly, no double word (the same forms with z_lo = 0).
@@ -125,7 +136,7 @@ def softplus(x: jax.Array, *, beta: jax.Array = 1.0) -> jax.Array:
     >>> jaxact.softplus(jnp.array([-20.0, 0.0, 20.0], dtype=jnp.float32))
     Array([2.0611537e-09, 6.9314718e-01, 2.0000000e+01], dtype=float32)
   """
-  return _softplus_z(*stable.two_prod(beta, x)) / beta
+  return _softplus_z(*stable.two_prod(beta, x), beta)
 
 
 @activation(

@@ -156,8 +156,16 @@ def _sech2_forward(x: jax.Array) -> jax.Array:
   return jnp.minimum(sigmoid_prime_times(2.0 * x, jnp.asarray(4.0, x.dtype)), 1.0)
 
 
+def _tanh_d2_forward(x: jax.Array) -> jax.Array:
+  # -2 tanh(x) sech^2(x) = sigma'(2x) (-8 tanh x): the factor goes into the scaled
+  # product, so the result is right where sech^2 alone is subnormal and it is not
+  # (float32: 44.4 < |x| < 44.7).
+  return sigmoid_prime_times(2.0 * x, -8.0 * _tanh_forward(x))
+
+
 tanh = stable_kernel(_tanh_forward, derivative=lambda x: sech2(x))
-sech2 = stable_kernel(_sech2_forward, derivative=lambda x: -2.0 * tanh(x) * sech2(x))
+tanh_d2 = stable_kernel(_tanh_d2_forward, derivative=lambda x: partial_by_jvp(_tanh_d2_forward, 0)(x))
+sech2 = stable_kernel(_sech2_forward, derivative=lambda x: tanh_d2(x))
 
 
 # |x| <= 1: x - tanh x = x^3 T(x^2), T a Chebyshev fit (tools/derive_constants.py);
@@ -178,7 +186,14 @@ def _x_minus_tanh_forward(x: jax.Array) -> jax.Array:
   return jnp.copysign(jnp.where(a > _X_MINUS_TANH_SPLIT, big, small), x)
 
 
-x_minus_tanh = stable_kernel(_x_minus_tanh_forward, derivative=lambda x: tanh(x) ** 2)
+# tanh^2 x, whose derivative 2 tanh x sech^2 x is -tanh''(x) (scaled: right where sech^2 x
+# alone is subnormal).
+def _tanh_squared_forward(x: jax.Array) -> jax.Array:
+  return _tanh_forward(x) ** 2
+
+
+tanh_squared = stable_kernel(_tanh_squared_forward, derivative=lambda x: -tanh_d2(x))
+x_minus_tanh = stable_kernel(_x_minus_tanh_forward, derivative=lambda x: tanh_squared(x))
 x_minus_tanh_forward = _x_minus_tanh_forward
 """x - tanh x without cancellation (tanhshrink), to about 2 ULP."""
 
@@ -257,6 +272,19 @@ def exp_neg_abs_shifted(z: jax.Array, z_lo: jax.Array | None = None) -> tuple[ja
   return e, low
 
 
+def exp_times(u: jax.Array, m: jax.Array, u_lo: jax.Array | None = None) -> jax.Array:
+  """m * exp(u + u_lo), accurate where exp(u) alone would be subnormal (flushed to
+  zero by XLA's CPU backend) but the product is not, as alpha e^x of elu with
+  alpha > 1: below -c it is (m exp(u + c)) e^-c (see sigmoid_times)."""
+  c = SCALE_SHIFT[np.dtype(u.dtype)]
+  low = u < -c
+  e = jnp.exp(jnp.where(low, u + c, u))
+  if u_lo is not None:
+    e = e * (1.0 + u_lo)
+  y = m * e
+  return jnp.where(low, y * exp_neg_shift(u.dtype), y)
+
+
 def sigmoid_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None) -> jax.Array:
   """m * sigmoid(z + z_lo), accurate where sigmoid(z) alone would be subnormal; 0 at z = -inf.
 
@@ -269,8 +297,13 @@ def sigmoid_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None) -> 
   return jnp.where(z == -jnp.inf, jnp.zeros_like(y), y)
 
 
-def sigmoid_prime_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None) -> jax.Array:
-  """m * sigmoid'(z + z_lo), accurate where sigmoid'(z) alone would be subnormal; 0 at z = +-inf."""
+def sigmoid_prime_times(
+  z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None, m2: jax.Array | None = None
+) -> jax.Array:
+  """m * sigmoid'(z + z_lo) (times ``m2``), accurate where sigmoid'(z) alone would be
+  subnormal; 0 at z = +-inf. ``m2`` is a second factor applied before the scaling (as
+  x in x^2 sigma'(z), where x sigma'(z) may be subnormal and the product not), after
+  m e, so that m2 = inf meets a 0 only where sigma'(z) is 0 and m finite."""
   c = SCALE_SHIFT[np.dtype(z.dtype)]
   a = -jnp.abs(z)
   low = a < -c
@@ -278,7 +311,10 @@ def sigmoid_prime_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = Non
   if z_lo is not None:
     e = e * (1.0 + jnp.where(z < 0, z_lo, -z_lo))
   d = 1.0 + e
-  y = jnp.where(low, (m * e) * math.exp(-c), m * e / (d * d))
+  me_low, me = m * e, m * e / (d * d)
+  if m2 is not None:
+    me_low, me = me_low * m2, me * m2
+  y = jnp.where(low, me_low * math.exp(-c), me)
   return jnp.where(jnp.isinf(z), jnp.zeros_like(y), y)
 
 
@@ -396,6 +432,24 @@ def expm1_dw(x: jax.Array) -> tuple[jax.Array, jax.Array]:
   scale = jnp.ldexp(jnp.ones_like(x), k.astype(jnp.int32))
   c_hi, c_lo = two_sum(scale, -jnp.ones_like(x))
   return _dw_plus(m_hi * scale, m_lo * scale, c_hi, c_lo)
+
+
+def quotient(x: jax.Array, d: jax.Array) -> jax.Array:
+  """x / d, the same under any jit: the barrier keeps XLA from turning a division by
+  a constant d into a multiplication by its (rounded) reciprocal."""
+  return x / jax.lax.optimization_barrier(d)
+
+
+def quotient_dw(x: jax.Array, d: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """x / d as a double word (u, u_lo): u = fl(x / d) and u_lo its rounding error to
+  about 2^-p relative, from the exact residual x - u d (two_prod; x - fl(u d) is
+  exact, the two being within a factor of 2). For an exponential of the quotient,
+  whose rounding error its tail amplifies |u| times. u_lo = 0 where u or u d is
+  not finite."""
+  u = quotient(x, d)
+  p, p_lo = two_prod(u, jnp.broadcast_to(d, u.shape))
+  u_lo = ((x - p) - p_lo) / d
+  return u, jnp.where(jnp.isfinite(u) & jnp.isfinite(p), u_lo, jnp.zeros_like(u))
 
 
 def split_constant(c: str, dtype) -> tuple[float, float]:
