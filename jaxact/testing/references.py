@@ -458,6 +458,8 @@ ELEMENTWISE.update(
 # float64). A gate slope that is not a power of two makes beta * x inexact, whose
 # rounding error the tail amplifies |beta x| times unless it is carried.
 OTHER_PARAMS: tuple[tuple[str, dict[str, float]], ...] = (
+  ("elu", {"alpha": 2.5}),
+  ("celu", {"alpha": 0.3}),
   ("silu", {"beta": 1.702}),
   ("silu", {"beta": 0.3}),
   ("softplus", {"beta": 0.3}),
