@@ -25,6 +25,7 @@ from jaxact.testing._battery import reference_values as reference_values
 from jaxact.testing._battery import required_params as required_params
 from jaxact.testing._battery import rows as rows
 from jaxact.testing._cache import ReferenceCache as ReferenceCache
+from jaxact.testing._ulp import every_value as every_value
 from jaxact.testing._ulp import flushes_subnormals as flushes_subnormals
 from jaxact.testing._ulp import grid as grid
 from jaxact.testing._ulp import ulp as ulp
@@ -50,6 +51,7 @@ __all__ = [
   "check_gated",
   "check_normalizer",
   "check_transforms",
+  "every_value",
   "flushes_subnormals",
   "grid",
   "reference_values",

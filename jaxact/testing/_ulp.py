@@ -21,8 +21,31 @@ def finfo(dtype) -> ml_dtypes.finfo:
   return ml_dtypes.finfo(np.dtype(dtype))
 
 
-def grid(dtype, *, kinks=(0.0,), per_sign: int = 1200, dense: int = 2001, dense_width: float = 20.0):
+def every_value(dtype) -> np.ndarray:
+  """Every value of a 16-bit ``dtype`` (float16, bfloat16) but NaN, subnormals, 0 and
+  +-inf included, as a sorted float64 array (65,281 values for bfloat16, 63,489 for
+  float16)."""
+  dtype = np.dtype(dtype)
+  if dtype.itemsize != 2:
+    raise ValueError(f"every_value: {dtype.name} has more than 2^16 values")
+  with np.errstate(invalid="ignore"):  # the NaN patterns
+    x = np.arange(1 << 16, dtype=np.uint16).view(dtype).astype(np.float64)
+  return np.unique(x[~np.isnan(x)])
+
+
+def grid(
+  dtype,
+  *,
+  kinks=(0.0,),
+  per_sign: int = 1200,
+  dense: int = 2001,
+  dense_width: float = 20.0,
+  exhaustive: bool = False,
+):
   """Test points of ``dtype`` covering its whole finite range, as a float64 array.
+
+  ``exhaustive``: for a 16-bit dtype, every value (:func:`every_value`) instead; the
+  other arguments are then ignored. A wider dtype gets the spread grid regardless.
 
   Magnitudes from the smallest normal to the largest finite number (both signs),
   evenly spaced in their bit patterns (so about evenly in log2: the same number of
@@ -35,6 +58,8 @@ def grid(dtype, *, kinks=(0.0,), per_sign: int = 1200, dense: int = 2001, dense_
   on every machine, which the reference cache's keys rely on.
   """
   dtype = np.dtype(dtype)
+  if exhaustive and dtype.itemsize == 2:
+    return every_value(dtype)
   fi = finfo(dtype)
   uint = np.dtype(f"uint{8 * dtype.itemsize}")
   lo, hi = (int(np.asarray(v, dtype).view(uint)) for v in (fi.tiny, fi.max))
