@@ -282,17 +282,20 @@ def _squareplus_prime(x: jax.Array, b: jax.Array) -> jax.Array:
 
 
 def _squareplus_curve(x: jax.Array, b: jax.Array) -> jax.Array:
-  h = _squareplus_h(x, b)
-  return ((0.5 * b / h) / h) / h
+  # b / (2 h^3) as ((b / 2) r) r r with r = 1 / h: every intermediate is at least the
+  # result (h >= sqrt(b)). Not as three quotients, which XLA reassociates into one by
+  # h^3, inf from h = 7e12 in float32 (0 there, where b / (2 h^3) is normal for b > 8).
+  r = 1.0 / _squareplus_h(x, b)
+  return (((0.5 * b) * r) * r) * r
 
 
-squareplus_curve = stable_kernel(
-  _squareplus_curve,
-  # squareplus''' = -3 b x / (2 h^5).
-  derivative=lambda x, b: (
-    ((-1.5 * b * x / _squareplus_h(x, b) ** 2) / _squareplus_h(x, b) ** 2) / _squareplus_h(x, b)
-  ),
-)
+def _squareplus_third(x: jax.Array, b: jax.Array) -> jax.Array:
+  # squareplus''' = -3 b x / (2 h^5), with x r = x / h in [-1, 1].
+  r = 1.0 / _squareplus_h(x, b)
+  return ((((-1.5 * b) * r) * (x * r)) * r) * (r * r)
+
+
+squareplus_curve = stable_kernel(_squareplus_curve, derivative=_squareplus_third)
 squareplus_prime = stable_kernel(_squareplus_prime, derivative=lambda x, b: squareplus_curve(x, b))
 
 
