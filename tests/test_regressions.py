@@ -561,3 +561,11 @@ def test_squareplus_second_derivative_where_h_cubed_overflows(dtype, xs):
   for x, g in zip(xs, got):
     exact = 50 / (mp.mpf(float(dtype(x))) ** 2 + 100) ** 1.5
     assert _rel(g, exact) < 4 * float(np.finfo(dtype).eps), (x, float(g), exact)
+
+
+def test_softcap_second_derivative_near_zero_with_a_huge_cap():
+  # -2 x / cap^2 near 0: XLA reassociated (x / cap) / cap into x / cap^2, inf for
+  # cap > 1.8e19 in float32, and returned -0 (exact -2e-30 at x = 1e10, cap = 1e20).
+  g = jax.grad(jax.grad(lambda x: jaxact.softcap(x, cap=1e20)))(jnp.float32(1e10))
+  exact = -2 * mp.mpf(float(np.float32(1e10))) / mp.mpf(float(np.float32(1e20))) ** 2
+  assert _rel(g, exact) < 4 * 2.0**-23

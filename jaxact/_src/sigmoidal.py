@@ -172,7 +172,10 @@ def _softcap_d2(x: jax.Array, cap: jax.Array) -> jax.Array:
   # -2 tanh(u) sech^2(u) / cap, sech^2 u = 4 sigma'(2u); near 0, -2 x / cap^2 (1 - 4u^2 / 3).
   u, u_lo = stable.quotient_dw(x, cap)
   y = stable.sigmoid_prime_times(2.0 * u, (-8.0 * stable.tanh(u)) / cap, 2.0 * u_lo)
-  small = ((-2.0 * x) / cap) / cap * (1.0 - (4.0 / 3.0) * (u * u))
+  # By the reciprocal, not (x / cap) / cap, which XLA reassociates into x / cap^2 (inf
+  # for cap > 1.8e19 in float32).
+  rc = 1.0 / cap
+  small = (((-2.0 * x) * rc) * rc) * (1.0 - (4.0 / 3.0) * (u * u))
   return jnp.where(jnp.abs(u) < _SOFTCAP_SMALL, small, y)
 
 
