@@ -29,3 +29,21 @@ def test_script_prints_its_table(script, args, rows):
   table = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith("| function")]
   table = [line for line in table if not line.startswith("| expression")]
   assert len(table) >= rows, out
+
+
+def test_dense_sweep_tool():
+  # tools/dense_sweep.py, in process, on relu (whose reference is cheap): the line
+  # reports the three quantities within their bounds; parameters parse.
+  sys.path.insert(0, os.path.join(ROOT, "tools"))
+  try:
+    import dense_sweep
+  finally:
+    sys.path.pop(0)
+  import numpy as np
+
+  assert dense_sweep.parse_case("celu:alpha=0.3") == ("celu", {"alpha": 0.3})
+  assert dense_sweep.parse_case("selu") == ("selu", {})
+  xs = dense_sweep.points(np.dtype(np.float32))
+  assert xs.dtype == np.float32 and xs.size > 60_000 and np.all(np.diff(xs) > 0)
+  line = dense_sweep.sweep("leaky_relu", {"negative_slope": 0.2}, np.dtype(np.float32))
+  assert line.startswith("leaky_relu") and line.count(" at ") == 3 and "!" not in line, line

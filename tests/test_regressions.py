@@ -522,10 +522,11 @@ def test_parameter_derivatives_where_the_exponential_is_subnormal():
 
 
 # Known failures, measured (float64 value, bound 4 ULP): points a dense float64 sweep
-# found. Each value is a composite of XLA's float64 exp (up to 1.36 ULP off, measured)
-# and three or four more roundings: mish x tanh(softplus x), gelu_erf's tail quotient
-# and products, softplus's log1p(e) / beta. Meeting 4 there would take a correctly
-# rounded exp or double-word products. float32 meets the bound for mish and softplus.
+# found (tools/dense_sweep.py). Each value is a composite of XLA's float64 exp (over
+# 1 ULP off at some points) and three or four more roundings: mish x tanh(softplus x),
+# gelu_erf's tail quotient and products, softplus's log1p(e) / beta. Meeting 4 there
+# would take a correctly rounded exp or double-word products. float32 meets the bound
+# for mish and softplus.
 _F64_KNOWN = [
   ("mish", {}, -5.097269432348234, 4.24),
   ("gelu_erf", {}, -37.248, 4.15),

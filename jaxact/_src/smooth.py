@@ -25,12 +25,13 @@ def _softplus_z(z: jax.Array, z_lo: jax.Array, beta: jax.Array | None = None) ->
   # z is amplified |z| times, so it is carried into the exponential. Below -c,
   # softplus(z) = e^z to full precision, and e^z / beta is scaled
   # (stable.exp_neg_abs_shifted): for beta < 1 it is normal where e^z is not.
+  # (beta = None: the value itself, which is subnormal where e^z is; no scaling.)
+  if beta is None:
+    e = jnp.exp(-jnp.abs(z)) * (1.0 + jnp.where(z < 0, z_lo, -z_lo))
+    return jnp.maximum(z, 0.0) + jnp.where(z >= 0, z_lo, 0.0) + stable.log1p_unit(e)
   e, low = stable.exp_neg_abs_shifted(z, z_lo)
   y = jnp.maximum(z, 0.0) + jnp.where(z >= 0, z_lo, 0.0) + stable.log1p_unit(jnp.where(low, 0.0, e))
-  tail = e * stable.exp_neg_shift(z.dtype)
-  if beta is not None:
-    y, tail = y / beta, (e / beta) * stable.exp_neg_shift(z.dtype)
-  return jnp.where(low, tail, y)
+  return jnp.where(low, (e / beta) * stable.exp_neg_shift(z.dtype), y / beta)
 
 
 def _softplus_d2(x: jax.Array, beta: jax.Array) -> jax.Array:
