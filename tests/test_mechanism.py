@@ -153,9 +153,15 @@ def test_constant_kernel_matches_the_general_one(name, dtype):
       for _ in range(order):
         g = jax.grad(g)
       outs.append(np.asarray(jax.jit(jax.vmap(g))(jnp.asarray(x))))
+    tiny = np.finfo(dtype).tiny
     for out in outs:
       assert np.all(np.isfinite(out)), order
-      ulps = np.abs(out - outs[2]) / np.spacing(np.maximum(np.abs(outs[2]), np.finfo(dtype).tiny))
+      ulps = np.abs(out - outs[2]) / np.spacing(np.maximum(np.abs(outs[2]), tiny))
+      # Subnormal results are not compared (as in the battery): where e^z is
+      # subnormal the general softplus scales e^z / beta (right for beta < 1) and
+      # gives a subnormal where the beta = 1 kernel's exp (XLA's returns 0 below
+      # -87.3 in float32) gives 0.
+      ulps = np.where((np.abs(out) < tiny) & (np.abs(outs[2]) < tiny), 0.0, ulps)
       assert ulps.max() <= 1, (order, float(ulps.max()), x[np.argmax(ulps)])
   # A traced beta (here under grad) takes the general kernel and its beta derivative.
   assert np.isfinite(float(jax.grad(lambda b: fn(jnp.asarray(2.0, dtype), beta=b))(dtype(1.0))))

@@ -570,3 +570,11 @@ def test_softcap_second_derivative_near_zero_with_a_huge_cap():
   g = jax.grad(jax.grad(lambda x: jaxact.softcap(x, cap=1e20)))(jnp.float32(1e10))
   exact = -2 * mp.mpf(float(np.float32(1e10))) / mp.mpf(float(np.float32(1e20))) ** 2
   assert _rel(g, exact) < 4 * 2.0**-23
+
+
+def test_squareplus_third_derivative_at_infinity_is_zero():
+  # -3 b x / (2 h^5) -> 0; x / h is taken as its limit +-1 at +-inf (inf * 0 otherwise).
+  d3 = jax.vmap(jax.grad(jax.grad(jax.grad(jaxact.squareplus))))
+  got = d3(jnp.array([-jnp.inf, jnp.inf, -1.0], jnp.float32))
+  np.testing.assert_array_equal(got[:2], [0.0, 0.0])
+  assert _rel(got[2], mp.mpf(12) / (2 * mp.mpf(5) ** 2.5)) < 8 * 2.0**-23

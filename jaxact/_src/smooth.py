@@ -29,7 +29,10 @@ def _softplus_z(z: jax.Array, z_lo: jax.Array, beta: jax.Array | None = None) ->
   if beta is None:
     e = jnp.exp(-jnp.abs(z)) * (1.0 + jnp.where(z < 0, z_lo, -z_lo))
     return jnp.maximum(z, 0.0) + jnp.where(z >= 0, z_lo, 0.0) + stable.log1p_unit(e)
-  e, low = stable.exp_neg_abs_shifted(z, z_lo)
+  # Scaled only where e^z is subnormal, so that beta = 1 (as an array) gives the
+  # values of the beta = 1 kernel wherever they are normal.
+  log_tiny = math.log(float(np.finfo(z.dtype).tiny))
+  e, low = stable.exp_neg_abs_shifted(z, z_lo, below=log_tiny)
   y = jnp.maximum(z, 0.0) + jnp.where(z >= 0, z_lo, 0.0) + stable.log1p_unit(jnp.where(low, 0.0, e))
   return jnp.where(low, (e / beta) * stable.exp_neg_shift(z.dtype), y / beta)
 
@@ -291,9 +294,11 @@ def _squareplus_curve(x: jax.Array, b: jax.Array) -> jax.Array:
 
 
 def _squareplus_third(x: jax.Array, b: jax.Array) -> jax.Array:
-  # squareplus''' = -3 b x / (2 h^5), with x r = x / h in [-1, 1].
+  # squareplus''' = -3 b x / (2 h^5), with x r = x / h in [-1, 1] (its limit +-1 at
+  # x = +-inf, where r = 0: the result is 0 there).
   r = 1.0 / _squareplus_h(x, b)
-  return ((((-1.5 * b) * r) * (x * r)) * r) * (r * r)
+  xr = jnp.where(jnp.isinf(x), jnp.sign(x), x * r)
+  return ((((-1.5 * b) * r) * xr) * r) * (r * r)
 
 
 squareplus_curve = stable_kernel(_squareplus_curve, derivative=_squareplus_third)

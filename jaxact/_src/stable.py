@@ -256,16 +256,20 @@ def exp_neg_shift(dtype) -> float:
   return math.exp(-SCALE_SHIFT[np.dtype(dtype)])
 
 
-def exp_neg_abs_shifted(z: jax.Array, z_lo: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
+def exp_neg_abs_shifted(
+  z: jax.Array, z_lo: jax.Array | None = None, below: float | None = None
+) -> tuple[jax.Array, jax.Array]:
   """(e, low): e = exp(-|z + z_lo|), except below -c (``low``), where it is
   exp(z + z_lo + c), that is e^z scaled by e^c (e^z would be subnormal there).
+  ``below``: the threshold instead of -c, in [-2c, -c/2] (where z + c is exact);
+  log(tiny) scales only where e^z itself would be subnormal.
 
   ``z_lo`` is the rounding error of ``z`` when it was computed in two parts (see
   ``two_prod``): in the tail e^z has a relative error of |z| times that of z, so a
   z of 80 rounded once costs 40 ULP; with z_lo it costs none.
   """
   c = SCALE_SHIFT[np.dtype(z.dtype)]
-  low = z < -c
+  low = z < (-c if below is None else below)
   e = jnp.exp(jnp.where(low, z + c, -jnp.abs(z)))
   if z_lo is not None:
     e = e * (1.0 + jnp.where(low | (z < 0), z_lo, -z_lo))
