@@ -467,11 +467,14 @@ def exp_split(y: jax.Array) -> tuple[jax.Array, jax.Array]:
   float32) and rel its relative rounding error: e (1 + rel) is e^y to eps / 6 (float32:
   r^2 P(r) rounds once), for a product that takes the factor (1 + rel) into another
   one at no extra rounding.
-  For y down to log(tiny) (e normal); below, y is clamped there. NaN gives NaN."""
+  For y down to log(tiny) (e normal); below, e = 0, as where XLA's exp flushes a
+  subnormal result. NaN gives NaN."""
   dt = np.dtype(y.dtype)
   bits, degree = _EXP_SPLIT[dt]
   fi = np.finfo(dt)
-  y = jnp.maximum(y, math.log(float(fi.tiny)))
+  log_tiny = math.log(float(fi.tiny))
+  under = y < log_tiny
+  y = jnp.maximum(y, log_tiny)
   l1, l2, l3 = _ln2_parts(dt, bits)
   k = jnp.round(y * (1.0 / _LN2))
   r1 = y - k * l1  # exact: k has at most 11 bits, l1 the rest
@@ -489,7 +492,7 @@ def exp_split(y: jax.Array) -> tuple[jax.Array, jax.Array]:
   lo = u - (e - t)
   itype = jnp.int32 if dt == np.dtype(np.float32) else jnp.int64
   scale = jax.lax.bitcast_convert_type((k.astype(itype) + (fi.maxexp - 1)) << fi.nmant, dt)
-  return e * scale, lo * (1.0 - r)
+  return jnp.where(under, 0.0, e * scale), lo * (1.0 - r)
 
 
 def split_constant(c: str, dtype) -> tuple[float, float]:
