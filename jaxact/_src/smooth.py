@@ -20,16 +20,24 @@ from jaxact._src.core import activation, stable_kernel
 _LN2 = math.log(2.0)
 
 
+def _exp_for_softplus(y: jax.Array) -> tuple[jax.Array, jax.Array]:
+  # (e, rel), e^y = e (1 + rel): stable.exp_split in float64, XLA's exp (rel = 0) in float32.
+  if y.dtype == np.dtype(np.float64):
+    return stable.exp_split(y)
+  return jnp.exp(y), jnp.zeros_like(y)
+
+
 def _softplus_z(z: jax.Array, z_lo: jax.Array, beta: jax.Array | None = None) -> jax.Array:
   # softplus(z + z_lo) / beta: below 0 the function is e^z (1 + ...) and the error of
   # z is amplified |z| times, so it is carried into the exponential. Below -c,
   # softplus(z) = e^z to full precision, and e^z / beta is scaled
   # (stable.exp_neg_abs_shifted): for beta < 1 it is normal where e^z is not.
   # (beta = None: the value itself, which is subnormal where e^z is; no scaling.)
-  # e^z from stable.exp_split, its rounding error carried with z_lo into one factor
-  # (XLA's exp left softplus at beta = 0.3 4.58 ULP off in float64).
+  # In float64, e^z from stable.exp_split, its rounding error carried with z_lo into
+  # one factor (XLA's exp left softplus at beta = 0.3 4.58 ULP off there); float32
+  # meets its bound with XLA's exp, which is cheaper.
   if beta is None:
-    e, rel = stable.exp_split(-jnp.abs(z))
+    e, rel = _exp_for_softplus(-jnp.abs(z))
     e = e * (1.0 + (jnp.where(z < 0, z_lo, -z_lo) + rel))
     return jnp.maximum(z, 0.0) + jnp.where(z >= 0, z_lo, 0.0) + stable.log1p_unit(e)
   # Scaled only where e^z is subnormal, so that beta = 1 (as an array) gives the
@@ -37,7 +45,7 @@ def _softplus_z(z: jax.Array, z_lo: jax.Array, beta: jax.Array | None = None) ->
   c = stable.SCALE_SHIFT[np.dtype(z.dtype)]
   log_tiny = math.log(float(np.finfo(z.dtype).tiny))
   low = z < log_tiny
-  e, rel = stable.exp_split(jnp.where(low, z + c, -jnp.abs(z)))
+  e, rel = _exp_for_softplus(jnp.where(low, z + c, -jnp.abs(z)))
   e = e * (1.0 + (jnp.where(low | (z < 0), z_lo, -z_lo) + rel))
   y = jnp.maximum(z, 0.0) + jnp.where(z >= 0, z_lo, 0.0) + stable.log1p_unit(jnp.where(low, 0.0, e))
   return jnp.where(low, (e / beta) * stable.exp_neg_shift(z.dtype), y / beta)
