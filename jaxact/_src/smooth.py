@@ -29,9 +29,9 @@ def _exp_for_softplus(y: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 def _softplus_z(z: jax.Array, z_lo: jax.Array, beta: jax.Array | None = None) -> jax.Array:
   # softplus(z + z_lo) / beta: below 0 the function is e^z (1 + ...) and the error of
-  # z is amplified |z| times, so it is carried into the exponential. Below -c,
-  # softplus(z) = e^z to full precision, and e^z / beta is scaled
-  # (stable.exp_neg_abs_shifted): for beta < 1 it is normal where e^z is not.
+  # z is amplified |z| times, so it is carried into the exponential. Below log(tiny),
+  # softplus(z) = e^z to full precision, and e^z / beta is formed as e^(z + c) / beta
+  # times e^-c: for beta < 1 it is normal where e^z is not.
   # (beta = None: the value itself, which is subnormal where e^z is; no scaling.)
   # In float64, e^z from stable.exp_split, its rounding error carried with z_lo into
   # one factor (XLA's exp left softplus at beta = 0.3 4.58 ULP off there); float32
@@ -300,9 +300,11 @@ def _squareplus_prime(x: jax.Array, b: jax.Array) -> jax.Array:
 
 
 def _squareplus_curve(x: jax.Array, b: jax.Array) -> jax.Array:
-  # b / (2 h^3) as ((b / 2) r) r r with r = 1 / h: every intermediate is at least the
-  # result (h >= sqrt(b)). Not as three quotients, which XLA reassociates into one by
-  # h^3, inf from h = 7e12 in float32 (0 there, where b / (2 h^3) is normal for b > 8).
+  # b / (2 h^3) as ((b / 2) r) r r with r = 1 / h: the intermediates run monotonically
+  # from b / (2h) (at most sqrt(b) / 2, as h >= sqrt(b)) to the result, so none
+  # overflows or underflows where the result does not. Not as three quotients, which
+  # XLA reassociates into one by h^3, inf from h = 7e12 in float32 (0 there, where
+  # b / (2 h^3) is normal for b > 8).
   r = 1.0 / _squareplus_h(x, b)
   return (((0.5 * b) * r) * r) * r
 
