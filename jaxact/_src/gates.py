@@ -553,28 +553,25 @@ _MISH_CLAMP = 1e4
 
 def _mish_parts(x: jax.Array, split: bool = False):
   # split (the value, float64): e from stable.exp_split, and its relative rounding
-  # error rel (else 0), for the factor e of the numerator.
+  # error rel (else None), for the factor e of the numerator.
   xc = jnp.clip(x, -_MISH_CLAMP, _MISH_CLAMP)
   if split and xc.dtype == np.dtype(np.float64):
-    c = stable.SCALE_SHIFT[np.dtype(xc.dtype)]
-    low = xc < -c
-    e, rel = stable.exp_split(jnp.where(low, xc + c, -jnp.abs(xc)))  # shifted where low
+    arg, low = stable.neg_abs_shifted(xc)
+    e, rel = stable.exp_split(arg)  # shifted where low
   else:
     e, low = stable.exp_neg_abs_shifted(xc)  # shifted where low
     rel = None
   ed = jnp.where(low, 0.0, e)  # e, where it is not negligible next to 1
   d_neg = 2.0 + ed * (2.0 + ed)
   d_pos = 1.0 + 2.0 * ed * (1.0 + ed)
-  if split:
-    return xc, e, ed, low, d_neg, d_pos, rel
-  return xc, e, ed, low, d_neg, d_pos
+  return xc, e, ed, low, d_neg, d_pos, rel
 
 
 def _mish_d2(x: jax.Array) -> jax.Array:
   # mish'' = sech^2(softplus x) sigma(x) g, g = 2 + x (sigma(-x) - 2 tanh(softplus x) sigma(x)),
   # g vanishing at 1.4906 and -2.2564 (Taylor series there). The prefactor is
   # 4 e (1 + e) / D^2 (x <= 0) and 4 e^2 (1 + e) / D'^2 (x > 0).
-  xc, e, ed, low, d_neg, d_pos = _mish_parts(x)
+  xc, e, ed, low, d_neg, d_pos, _ = _mish_parts(x)
   neg = xc <= 0
   inv = 1.0 / (1.0 + ed)
   s_pos = jnp.where(neg, ed * inv, inv)
@@ -599,7 +596,7 @@ mish_d2 = stable_kernel(_mish_d2, derivative=stable.partial_by_jvp(_mish_d2, 0))
 def _mish_d1(x: jax.Array) -> jax.Array:
   # x <= 0: e / D^2 ((2 + e) D + 4 x (1 + e)), the factor vanishing at -1.1924
   # (Taylor series there); x > 0: ((1 + 2e) D' + 4 x e^2 (1 + e)) / D'^2, no cancellation.
-  xc, e, ed, low, d_neg, d_pos = _mish_parts(x)
+  xc, e, ed, low, d_neg, d_pos, _ = _mish_parts(x)
   g = (2.0 + ed) * d_neg + 4.0 * xc * (1.0 + ed)
   near, series = stable.near_zero("mish_d1", xc)
   g = jnp.where(near, series, g)

@@ -42,10 +42,8 @@ def _softplus_z(z: jax.Array, z_lo: jax.Array, beta: jax.Array | None = None) ->
     return jnp.maximum(z, 0.0) + jnp.where(z >= 0, z_lo, 0.0) + stable.log1p_unit(e)
   # Scaled only where e^z is subnormal, so that beta = 1 (as an array) gives the
   # values of the beta = 1 kernel wherever they are normal.
-  c = stable.SCALE_SHIFT[np.dtype(z.dtype)]
-  log_tiny = math.log(float(np.finfo(z.dtype).tiny))
-  low = z < log_tiny
-  e, rel = _exp_for_softplus(jnp.where(low, z + c, -jnp.abs(z)))
+  arg, low = stable.neg_abs_shifted(z, below=math.log(float(np.finfo(z.dtype).tiny)))
+  e, rel = _exp_for_softplus(arg)
   e = e * (1.0 + (jnp.where(low | (z < 0), z_lo, -z_lo) + rel))
   y = jnp.maximum(z, 0.0) + jnp.where(z >= 0, z_lo, 0.0) + stable.log1p_unit(jnp.where(low, 0.0, e))
   return jnp.where(low, (e / beta) * stable.exp_neg_shift(z.dtype), y / beta)

@@ -256,6 +256,15 @@ def exp_neg_shift(dtype) -> float:
   return math.exp(-SCALE_SHIFT[np.dtype(dtype)])
 
 
+def neg_abs_shifted(z: jax.Array, below: float | None = None) -> tuple[jax.Array, jax.Array]:
+  """(arg, low): the argument of exp_neg_abs_shifted's exponential, -|z|, or z + c
+  below -c (``low``; ``below``: the threshold instead of -c, see there). For a caller
+  that takes the exponential in another way (stable.exp_split)."""
+  c = SCALE_SHIFT[np.dtype(z.dtype)]
+  low = z < (-c if below is None else below)
+  return jnp.where(low, z + c, -jnp.abs(z)), low
+
+
 def exp_neg_abs_shifted(
   z: jax.Array, z_lo: jax.Array | None = None, below: float | None = None
 ) -> tuple[jax.Array, jax.Array]:
@@ -268,9 +277,8 @@ def exp_neg_abs_shifted(
   ``two_prod``): in the tail e^z has a relative error of |z| times that of z, so a
   z of 80 rounded once costs 40 ULP; with z_lo it costs none.
   """
-  c = SCALE_SHIFT[np.dtype(z.dtype)]
-  low = z < (-c if below is None else below)
-  e = jnp.exp(jnp.where(low, z + c, -jnp.abs(z)))
+  arg, low = neg_abs_shifted(z, below)
+  e = jnp.exp(arg)
   if z_lo is not None:
     e = e * (1.0 + jnp.where(low | (z < 0), z_lo, -z_lo))
   return e, low
