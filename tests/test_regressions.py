@@ -558,3 +558,27 @@ def test_softplus_beta_float64_value_on_a_dense_sweep():
   xs = np.unique(np.concatenate([np.linspace(-40.0, 0.0, 8001), [-31.836199999999998, -31.856]]))
   err, worst = _dense_ulp("softplus", "f", xs, {"beta": 0.3})
   assert err <= 4.0, f"{err:.2f} ULP at x = {worst}"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_snake_value_where_x_and_the_sine_term_cancel(dtype):
+  # At frequency 0.3, x and sin^2(ax)/a cancel by up to 3.6 for ax near -1.2. The term
+  # rounded once gave 8.15 ULP at x = -3.405 (float32, dense sweep), 6.6 at -3.5 (float64).
+  xs = np.linspace(-12.0, 0.0, 6001).astype(dtype)
+  err, worst = _dense_ulp("snake", "f", xs, {"frequency": 0.3})
+  assert err <= 4, f"snake: {err:.2f} ULP at x = {worst}"
+
+
+@pytest.mark.parametrize(("dtype", "top"), [(np.float32, 22), (np.float64, 51)])
+@pytest.mark.parametrize("which", ["d1", "d2"])
+def test_snake_derivatives_at_large_ax(dtype, top, which):
+  # a x = p + e as a double word, 2u reduced by pi/2 as a double word. By angle
+  # addition from 2p and 2e, f' and f'' were accurate only absolutely, by about |e|,
+  # next to their zeros: 761 ULP (f') at |ax| = 2^13.3 in float32, 82 at 2^42.8 in
+  # float64, on samples of 3,000 per binade.
+  rng = np.random.default_rng(7)
+  a = float(np.asarray(0.3, dtype))
+  mags = np.concatenate([2.0**k * (1 + rng.random(400)) for k in range(top - 12, top + 1)]) / a
+  xs = (mags * rng.choice([-1.0, 1.0], mags.size)).astype(dtype)
+  err, worst = _dense_ulp("snake", which, xs, {"frequency": 0.3})
+  assert err <= {"d1": 8, "d2": 16}[which], f"snake {which}: {err:.2f} ULP at x = {worst}"

@@ -53,3 +53,15 @@ def test_exp_split(dtype):
   assert err_e <= 0.65, err_e
   assert err_split <= eps / 6, (err_split, eps)
   assert np.isnan(stable.exp_split(jnp.asarray(np.nan, dtype))[0])
+
+
+@pytest.mark.parametrize(("bits", "n"), [(12, 6), (26, 5)])
+def test_constant_pieces_are_short_and_sum_to_the_constant(bits, n):
+  with mp.workdps(90):
+    pieces = stable.constant_pieces(mp.nstr(mp.pi / 2, 85), bits, n)
+  for c in pieces:
+    m, _ = np.frexp(c)
+    assert float(m * 2**bits).is_integer(), (c, bits)  # at most `bits` significant bits
+  with mp.workdps(90):
+    rest = abs(sum(mp.mpf(c) for c in pieces) - mp.pi / 2)
+  assert rest <= mp.mpf(2) ** (-bits * n + 1), rest

@@ -503,12 +503,36 @@ def exp_split(y: jax.Array) -> tuple[jax.Array, jax.Array]:
   return jnp.where(under, 0.0, e * scale), lo * (1.0 - r)
 
 
-def split_constant(c: str, dtype) -> tuple[float, float]:
-  """A decimal constant as hi + lo in ``dtype`` (hi the nearest, lo the rest)."""
+def split_constant(c: str, dtype, parts: int = 2) -> tuple[float, ...]:
+  """A decimal constant as a sum of ``parts`` floats of ``dtype``: each the nearest
+  to what the ones before leave (hi, lo for two)."""
   dt = np.dtype(dtype)
-  hi = dt.type(float(decimal.Decimal(c)))
-  lo = dt.type(float(decimal.Decimal(c) - decimal.Decimal(float(hi))))
-  return float(hi), float(lo)
+  out = []
+  with decimal.localcontext() as ctx:
+    ctx.prec = 100
+    rest = decimal.Decimal(c)
+    for _ in range(parts):
+      v = dt.type(float(rest))
+      out.append(float(v))
+      rest -= decimal.Decimal(float(v))
+  return tuple(out)
+
+
+def constant_pieces(c: str, bits: int, n: int) -> tuple[float, ...]:
+  """A decimal constant as a sum of ``n`` floats of ``bits`` significant bits each,
+  each the nearest to what the ones before leave (Cody and Waite's constants: a
+  product of a piece with an integer of 53 - ``bits`` bits, or 24 - ``bits`` in
+  float32, is exact)."""
+  rest = fractions.Fraction(decimal.Decimal(c))
+  out = []
+  for _ in range(n):
+    _, e = math.frexp(float(rest))
+    piece = fractions.Fraction(round(rest * fractions.Fraction(2) ** (bits - e))) * fractions.Fraction(2) ** (
+      e - bits
+    )
+    out.append(float(piece))
+    rest -= piece
+  return tuple(out)
 
 
 def partial_by_jvp(f, argnum: int):

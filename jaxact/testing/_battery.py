@@ -231,6 +231,7 @@ def check_activation(
   params: Mapping[str, float] | None = None,
   grid: Mapping[str, Any] | None = None,
   cache: ReferenceCache | None = None,
+  domain: tuple[float, float] | None = None,
 ) -> Report:
   """Measures an element-wise activation against its mpmath reference.
 
@@ -252,6 +253,8 @@ def check_activation(
     grid: keyword arguments for :func:`jaxact.testing.grid`.
     cache: a :class:`ReferenceCache` to take the reference values from where it
       has them (looked up by ``name``); they are computed otherwise.
+    domain: ``(lo, hi)``: measure only the grid points in ``[lo, hi]`` (the others
+      are counted as excluded), for a bound that is meant to hold on a range only.
 
   Returns:
     A :class:`Report`.
@@ -272,6 +275,8 @@ def check_activation(
     keep_x = np.ones(xs.shape, bool)
     if flush:
       keep_x &= ~((xs != 0) & (np.abs(xs) < tiny))
+    if domain is not None:
+      keep_x &= (xs >= domain[0]) & (xs <= domain[1])
     key = tuple(sorted(p_rounded.items()))
     errs, worst, nonfinite, excluded = [], [], 0, 0
     for q, which, c in zip(QUANTITIES, ("f", "d1", "d2"), fns(x_arr)):
@@ -301,6 +306,8 @@ def check_activation(
     res.max_ulp, res.worst_x, res.nonfinite = tuple(errs), tuple(worst), nonfinite
     if excluded:
       res.excluded = f"{excluded} points with subnormal input or exact result flushed (or NaN exact)"
+      if domain is not None:
+        res.excluded += f", or outside [{domain[0]:g}, {domain[1]:g}]"
     nan_out = [np.asarray(c, np.float64)[0] for c in fns(jnp.asarray([np.nan], dtype))]
     res.nan_propagates = bool(np.all(np.isnan(nan_out)))
   return Report(name=name, kind="elementwise", results=results)
