@@ -71,16 +71,26 @@ def test_where_broadcasts():
 def test_a_single_residual_of_the_input_dtype(name, dtype):
   # The backward pass keeps one array of the input's shape and dtype: the output
   # for softmax, the input for half precision (recomputed in float32 backward).
-  x = jnp.ones((8, 16), dtype)
-  fn = jaxact.get(name)
-  f = lambda x: fn(x, **jt.required_params(name))
-  _, vjp = jax.vjp(f, x)
-  residuals = [(r.shape, r.dtype) for r in jax.tree_util.tree_leaves(vjp) if r.size > 1]
+  # Constants of a fixed size (snake's table of 2/pi, which the float32 recomputation
+  # uses) are the same for every input and are left out: those that do not change
+  # with the input's shape.
+  def residuals(shape):
+    fn = jaxact.get(name)
+    _, vjp = jax.vjp(lambda x: fn(x, **jt.required_params(name)), jnp.ones(shape, dtype))
+    return [(r.shape, r.dtype) for r in jax.tree_util.tree_leaves(vjp) if r.size > 1]
+
+  small, fixed = residuals((4, 16)), []
+  out = residuals((8, 16))
+  for r in out:
+    if r in small and r[0] != (4, 16):
+      fixed.append(r)
+  assert all(np.prod(s) <= 4096 for s, _ in fixed), fixed
+  out = [r for r in out if r not in fixed]
   if jaxact.info(name).family == "sparse" and dtype == jnp.float32:
     # The support weights and one number per row (1 / |S| or 1 / sum(sqrt p)).
-    assert residuals == [((8, 16), np.dtype(dtype)), ((8, 1), np.dtype(dtype))], residuals
+    assert out == [((8, 16), np.dtype(dtype)), ((8, 1), np.dtype(dtype))], out
     return
-  assert residuals == [((8, 16), np.dtype(dtype))], residuals
+  assert out == [((8, 16), np.dtype(dtype))], out
 
 
 def test_ties_and_one_element_rows():

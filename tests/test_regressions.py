@@ -569,16 +569,37 @@ def test_snake_value_where_x_and_the_sine_term_cancel(dtype):
   assert err <= 4, f"snake: {err:.2f} ULP at x = {worst}"
 
 
-@pytest.mark.parametrize(("dtype", "top"), [(np.float32, 22), (np.float64, 51)])
+@pytest.mark.parametrize(
+  ("dtype", "lo", "hi", "per"),
+  [
+    (np.float32, 10, 22, 400),
+    (np.float32, 22, 128, 40),
+    (np.float64, 39, 51, 400),
+    (np.float64, 51, 1024, 6),
+  ],
+)
 @pytest.mark.parametrize("which", ["d1", "d2"])
-def test_snake_derivatives_at_large_ax(dtype, top, which):
-  # a x = p + e as a double word, 2u reduced by pi/2 as a double word. By angle
-  # addition from 2p and 2e, f' and f'' were accurate only absolutely, by about |e|,
-  # next to their zeros: 761 ULP (f') at |ax| = 2^13.3 in float32, 82 at 2^42.8 in
-  # float64, on samples of 3,000 per binade.
+def test_snake_derivatives_at_large_ax(dtype, lo, hi, per, which):
+  # 2ax is reduced by pi/2 as a double word (Cody and Waite to 2^p, Payne and Hanek
+  # beyond). By angle addition from 2p and 2e, u = a x = p + e, f' and f'' were
+  # accurate only absolutely, by about |e|, next to their zeros: 761 ULP (f') at
+  # |ax| = 2^13.3 in float32 and 82 at 2^42.8 in float64 (3,000 samples per binade);
+  # 186 ULP at x = -1.9e34 and 414 at -9.3e202 on the battery's grid.
   rng = np.random.default_rng(7)
   a = float(np.asarray(0.3, dtype))
-  mags = np.concatenate([2.0**k * (1 + rng.random(400)) for k in range(top - 12, top + 1)]) / a
+  mags = np.concatenate([2.0**k * (1 + rng.random(per)) for k in range(lo, hi)]) / a
   xs = (mags * rng.choice([-1.0, 1.0], mags.size)).astype(dtype)
+  xs = xs[np.isfinite(xs)]
   err, worst = _dense_ulp("snake", which, xs, {"frequency": 0.3})
   assert err <= {"d1": 8, "d2": 16}[which], f"snake {which}: {err:.2f} ULP at x = {worst}"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_snake_derivatives_where_ax_overflows(dtype):
+  # a x beyond the largest float (x finite): reduced from x times the mantissa of a.
+  # By angle addition from sin(inf) they were NaN.
+  top = float(np.finfo(dtype).max)
+  xs = np.array([top, -top / 1.5, top / 2.9, -top / 2.5], dtype)
+  for which in ("d1", "d2"):
+    err, worst = _dense_ulp("snake", which, xs, {"frequency": 3.0})
+    assert err <= {"d1": 8, "d2": 16}[which], f"snake {which}: {err:.2f} ULP at x = {worst}"

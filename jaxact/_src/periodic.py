@@ -2,20 +2,17 @@
 
 The derivatives 1 + sin(2ax) and 2a cos(2ax) vanish at infinitely many points,
 where their textbook forms cancel: 1 + sin t is written cos^2 t / (1 - sin t)
-where sin t < 0, and u = a x is carried as a double word, and 2u is reduced by
-pi/2 as a double word (Cody and Waite, with pieces of pi/2 whose products with
-the quotient are exact), so sin and cos of 2u are accurate relative to their own
-size next to their zeros, for any a, up to |ax| = 2^23 (float32) and 2^52
-(float64). Beyond, where the quotient is no longer an exact integer of the dtype,
-they come from angle addition and are accurate only absolutely: the one known
-miss, at frequencies that are not powers of two (a power of two makes a x exact).
-The value adds x and the term as a double word, as they cancel for x < 0. XLA's
-sin and cos reduce their argument exactly (measured: within 0.55 ULP up to the
-largest float32 and float64).
+where sin t < 0, u = a x is carried as a double word, and 2u is reduced by pi/2
+as a double word (Cody and Waite up to 2^p, Payne and Hanek beyond), so sin and
+cos of 2u are accurate relative to their own size next to their zeros, for any a
+and any x (a x beyond the largest float included). The value adds x and the term
+as a double word, as they cancel for x < 0. XLA's sin and cos reduce their
+argument exactly (measured: within 0.55 ULP up to the largest float32 and float64).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -44,75 +41,160 @@ def _sin_cos_u(x: jax.Array, a: jax.Array) -> tuple[jax.Array, jax.Array]:
   return _add_angle(jnp.sin(p), jnp.cos(p), e)
 
 
-def _sin_cos_2u_far(x: jax.Array, a: jax.Array) -> tuple[jax.Array, jax.Array]:
-  """sin(2u) and cos(2u) by angle addition from those of 2p and 2e: accurate only
-  absolutely next to their zeros, by about |e| (used beyond the limit of _REDUCTION)."""
-  p, e = _u(x, a)
-  big = jnp.abs(p) > float(jnp.finfo(p.dtype).max) / 2  # 2p would overflow
-  t = 2.0 * jnp.where(big, 0.0, p)
-  s2, c2 = jnp.sin(t), jnp.cos(t)
-  # Beyond max / 2: from sin p and cos p (the double angle formulas).
-  s, c = jnp.sin(p), jnp.cos(p)
-  s2 = jnp.where(big, 2.0 * s * c, s2)
-  c2 = jnp.where(big, (c - s) * (c + s), c2)
-  return _add_angle(s2, c2, 2.0 * e)
-
-
 _PI_2 = "1.570796326794896619231321691639751442098584699687552910487472296153908203143104499314"
 _TWO_OVER_PI = "0.6366197723675813430755350534900574481378"
-# |2u| up to which 2u is reduced by pi/2 (Cody and Waite): the quotient k is then an
-# exact integer of the dtype. pi/2 in pieces of as many bits as the high half of a
-# split k (12 of 24, 26 of 53) has, so every k_i P_j is exact in one multiply: the
-# same value whether or not XLA contracts it with an add into an FMA (its CPU
-# backend does); 6 and 5 pieces carry pi/2 to 2^-72 and 2^-130.
-_REDUCTION = {
-  np.dtype(np.float32): (2.0**24, 12, 6),
-  np.dtype(np.float64): (2.0**53, 26, 5),
-}
+# Two reductions by pi/2 of a float v, to k pi/2 + d with d a double word accurate to
+# about 2^-2p absolute, so that sin and cos of the result are accurate relative to
+# their own size next to their zeros:
+# * Cody and Waite for |v| <= 2^p (the quotient k an exact integer of the dtype): pi/2
+#   in n pieces of as many bits as the high half of a split k (12 of 24, 26 of 53)
+#   has, so every k_i P_j is exact in one multiply, the same value whether or not XLA
+#   contracts it with an add into an FMA (its CPU backend does);
+# * Payne and Hanek beyond: v = m 2^s with m an integer of p bits, and v (2 / pi) mod
+#   4 = m C(s) mod 4, C(s) = 2^s (2 / pi) mod 4 tabulated per exponent s in n pieces
+#   of the same size, so every m_i C_j is exact too.
+# dtype -> (p, bits per piece, pieces)
+_REDUCTION = {np.dtype(np.float32): (24, 12, 7), np.dtype(np.float64): (53, 26, 7)}
 
 
-def _reduce_2u(x: jax.Array, a: jax.Array):
-  """2u = k pi/2 + d, u = a x, with d as a double word: (k mod 4, d, d_lo, inside).
+def _cody_waite(v: jax.Array, v_lo: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """v + v_lo = k pi/2 + d for |v| <= 2^p, |v_lo| <= ulp(v): (k, d, d_lo).
 
-  k is the integer nearest to the rounded 2p (2 / pi), so |d| < 3 pi / 4. The exact
-  products k_i P_j are subtracted from 2p largest first, each by two_sum: the leading
+  k is the integer nearest to the rounded v (2 / pi), so |d| < 3 pi / 4. The exact
+  products k_i P_j are subtracted from v largest first, each by two_sum: the leading
   differences are exact, and once the rest is of the size of d its rounding errors
-  are gathered in d_lo, so d is accurate to about 2^-2p absolute; sin d and cos d,
-  and with them sin 2u and cos 2u, are accurate relative to their own size next to
-  their zeros. ``inside``: |2u| within the limit, where this holds.
+  are gathered in d_lo.
   """
-  dt = np.dtype(x.dtype)
-  limit, bits, n = _REDUCTION[dt]
-  p, e = _u(x, a)
-  t, t_lo = 2.0 * p, 2.0 * e
-  inside = jnp.abs(t) <= limit
-  t = jnp.where(inside, t, 0.0)
-  t_lo = jnp.where(inside, t_lo, 0.0)
-  k = jnp.round(t * float(dt.type(float(_TWO_OVER_PI))))
+  dt = np.dtype(v.dtype)
+  _, bits, n = _REDUCTION[dt]
+  k = jnp.round(v * float(dt.type(float(_TWO_OVER_PI))))
   k_hi, k_lo = stable.split(k)
-  pieces = stable.constant_pieces(_PI_2, bits, n)
+  pieces = stable.constant_pieces(_PI_2, bits, n - 1)
   terms = [-(kk * c) for c in pieces[:2] for kk in (k_hi, k_lo)]
-  terms += [t_lo] + [-(kk * c) for c in pieces[2:] for kk in (k_hi, k_lo)]
-  hi, lo = t, jnp.zeros_like(t)
+  terms += [v_lo] + [-(kk * c) for c in pieces[2:] for kk in (k_hi, k_lo)]
+  hi, lo = v, jnp.zeros_like(v)
   for term in terms:
     hi, err = stable.two_sum(hi, term)
     lo = lo + err
   d, d_lo = stable.fast_two_sum(hi, lo)
-  q = k - 4.0 * jnp.floor(0.25 * k)
-  return q, d, d_lo, inside
+  return k, d, d_lo
+
+
+@functools.cache
+def _two_over_pi_table(dtype: np.dtype) -> np.ndarray:
+  """C(s) = 2^s (2 / pi) mod 4 in pieces (truncated), for s = -1 .. 2 max_exp."""
+  _, bits, n = _REDUCTION[dtype]
+  fi = np.finfo(dtype)
+  top = 2 * int(fi.maxexp) + 1
+  frac_bits = top + 2 + bits * n + 16
+  # 2 / pi to frac_bits bits, in integers: pi by Machin's formula with guard bits.
+  g = frac_bits + 32
+
+  def atan_inv(x: int) -> int:
+    total, term, k, x2 = 0, (1 << g) // x, 1, x * x
+    while term:
+      total += term // k if k % 4 == 1 else -(term // k)
+      term //= x2
+      k += 2
+    return total
+
+  pi = 16 * atan_inv(5) - 4 * atan_inv(239)  # pi 2^g
+  two_over_pi = (1 << (g + frac_bits + 1)) // pi  # (2 / pi) 2^frac_bits
+  rows = []
+  for s in range(-1, top + 1):
+    x = (two_over_pi << (s + 1)) >> 1 if s >= -1 else 0  # (2^s 2/pi) 2^frac_bits
+    x %= 4 << frac_bits
+    rows.append(
+      [
+        float(((x >> (frac_bits + 2 - bits * (j + 1))) & ((1 << bits) - 1)) * 2.0 ** (2 - bits * (j + 1)))
+        for j in range(n)
+      ]
+    )
+  return np.asarray(rows, dtype)
+
+
+def _mod4(v: jax.Array) -> jax.Array:
+  # v - 4 round(v / 4), exact: |result| <= 2 is a multiple of ulp(v).
+  return v - 4.0 * jnp.round(0.25 * v)
+
+
+def _payne_hanek(v: jax.Array, shift: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """v 2^shift = k pi/2 + d (mod 2 pi) for |v 2^shift| >= 2^(p - 1): (k, d, d_lo), |d| <= pi/4."""
+  dt = np.dtype(v.dtype)
+  prec, _, n = _REDUCTION[dt]
+  table = _two_over_pi_table(dt)
+  mant, ex = jnp.frexp(v)
+  m = mant * float(2.0**prec)
+  row = jnp.clip(ex.astype(jnp.int32) - prec + shift + 1, 0, table.shape[0] - 1)
+  c = jnp.asarray(table)[row]
+  m_hi, m_lo = stable.split(m)
+  hi, lo = jnp.zeros_like(v), jnp.zeros_like(v)
+  for j in range(n):
+    for mm in (m_hi, m_lo):
+      hi, err = stable.two_sum(hi, _mod4(mm * c[..., j]))
+      lo = lo + err
+      hi = _mod4(hi)
+  k = jnp.round(hi)
+  f, f_lo = stable.fast_two_sum(hi - k, lo)
+  pi_hi, pi_lo = stable.split_constant(_PI_2, dt)
+  d, d_lo = stable.two_prod(f, jnp.full_like(f, pi_hi), guard=False)
+  return (k, *stable.fast_two_sum(d, d_lo + (f * pi_lo + f_lo * pi_hi)))
+
+
+def _reduce_far(x: jax.Array, a: jax.Array, inside: jax.Array):
+  """2u = k pi/2 + d beyond 2^p: u reduced, p by Payne and Hanek and e by either, from
+  a x scaled by the exponent of a (so that a x may exceed the largest float), and
+  doubled. (k, d, d_lo); arbitrary where ``inside``."""
+  limit = 2.0 ** _REDUCTION[np.dtype(x.dtype)][0]
+  a_m, a_e = jnp.frexp(jnp.broadcast_to(a, x.shape))  # a = a_m 2^a_e, a_m in [1/2, 1)
+  a_e = a_e.astype(jnp.int32)
+  p_s, e_s = stable.two_prod(a_m, x)  # u = (p_s + e_s) 2^a_e
+  k_p, d_p, d_p_lo = _payne_hanek(jnp.where(inside, limit, p_s), jnp.where(inside, 0, a_e))
+  e_true = jnp.ldexp(e_s, a_e)
+  e_small = jnp.abs(e_true) <= limit
+  k_c, d_c, d_c_lo = _cody_waite(jnp.where(e_small, e_true, 0.0), jnp.zeros_like(e_true))
+  k_h, d_h, d_h_lo = _payne_hanek(jnp.where(e_small, limit, e_s), jnp.where(e_small, 0, a_e))
+  k_e = jnp.where(e_small, k_c, k_h)
+  d_e, d_e_lo = jnp.where(e_small, d_c, d_h), jnp.where(e_small, d_c_lo, d_h_lo)
+  s, s_lo = stable.two_sum(d_p, d_e)
+  s, s_lo = stable.fast_two_sum(s, s_lo + (d_p_lo + d_e_lo))
+  return 2.0 * (k_p + k_e), 2.0 * s, 2.0 * s_lo
+
+
+def _reduce_2u(x: jax.Array, a: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """2u = q pi/2 + d (mod 2 pi), u = a x, with d as a double word: (q in 0..3, d, d_lo).
+
+  Up to |2u| = 2^p, Cody and Waite on 2p + 2e (u = p + e); beyond, _reduce_far,
+  computed only where some element needs it (a branch on the whole array; under
+  vmap, where both are computed, a select).
+  """
+  limit = 2.0 ** _REDUCTION[np.dtype(x.dtype)][0]
+  p, e = _u(x, a)
+  inside = jnp.abs(2.0 * p) <= limit
+  k, d, d_lo = _cody_waite(jnp.where(inside, 2.0 * p, 0.0), jnp.where(inside, 2.0 * e, 0.0))
+  # x or a not finite needs no far branch: its result is NaN (see _sin_cos_2u).
+  far = ~inside & jnp.isfinite(x) & jnp.isfinite(jnp.broadcast_to(a, x.shape))
+  k_f, d_f, d_f_lo = jax.lax.cond(
+    jnp.any(far),
+    lambda: _reduce_far(x, a, inside),
+    lambda: (jnp.zeros_like(d), jnp.zeros_like(d), jnp.zeros_like(d)),
+  )
+  k = jnp.where(inside, k, k_f)
+  d, d_lo = jnp.where(inside, d, d_f), jnp.where(inside, d_lo, d_f_lo)
+  return k - 4.0 * jnp.floor(0.25 * k), d, d_lo
 
 
 def _sin_cos_2u(x: jax.Array, a: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
-  """sin(2u), cos(2u) and 1 + sin(2u), u = a x, each accurate next to its zeros up
-  to the limit of _REDUCTION; beyond, by angle addition (see _sin_cos_2u_far)."""
-  q, d, d_lo, inside = _reduce_2u(x, a)
+  """sin(2u), cos(2u) and 1 + sin(2u), u = a x, each accurate relative to its own
+  size next to its zeros, at every magnitude; NaN where a x is (x = +-inf)."""
+  q, d, d_lo = _reduce_2u(x, a)
   sd, cd = jnp.sin(d), jnp.cos(d)
   sin_d, cos_d = sd + cd * d_lo, cd - sd * d_lo
   # sin(d + q pi/2) and cos(d + q pi/2) by quadrant.
   s2 = jnp.select([q == 0, q == 1, q == 2], [sin_d, cos_d, -sin_d], -cos_d)
   c2 = jnp.select([q == 0, q == 1, q == 2], [cos_d, -sin_d, -cos_d], sin_d)
-  s_far, c_far = _sin_cos_2u_far(x, a)
-  s2, c2 = jnp.where(inside, s2, s_far), jnp.where(inside, c2, c_far)
+  bad = jnp.isnan(x) | jnp.isinf(x) | jnp.isnan(a) | jnp.isinf(a)
+  s2, c2 = jnp.where(bad, jnp.nan, s2), jnp.where(bad, jnp.nan, c2)
   # 1 + sin t; where sin t < 0, cos^2 t / (1 - sin t): no cancellation at its zeros
   # (sin t = -1), where cos t is accurate relative to itself.
   return s2, c2, jnp.where(s2 >= 0.0, 1.0 + s2, (c2 * c2) / (1.0 - s2))
@@ -213,12 +295,8 @@ def snake(x: jax.Array, *, frequency: jax.Array = 1.0) -> jax.Array:
   :math:`u = ax` is carried as a double word, :math:`2u` is reduced by :math:`\pi/2`
   as a double word, and :math:`1 + \sin t` is written :math:`\cos^2 t / (1 - \sin t)`
   where :math:`\sin t < 0`, so the derivatives keep their relative accuracy next to
-  their zeros (:math:`ax = -\pi/4 + k\pi`) at any frequency up to
-  :math:`|ax| = 2^{23}` (float32) and :math:`2^{52}` (float64), and at every magnitude
-  where the frequency is a power of two. Beyond that, at other frequencies, they are
-  accurate only absolutely there (the known miss: the tests mark it, with its
-  figures). The value is within its bound everywhere. At :math:`a = 0` the value is
-  its limit :math:`x`.
+  their zeros (:math:`ax = -\pi/4 + k\pi`) at any frequency and magnitude. At
+  :math:`a = 0` the value is its limit :math:`x`.
 
   Args:
     x: input array. float16/bfloat16 are computed in float32 and rounded once.
@@ -229,8 +307,7 @@ def snake(x: jax.Array, *, frequency: jax.Array = 1.0) -> jax.Array:
     An array of the same shape and dtype as ``x``.
 
   Accuracy: value <= 4 ULP, first derivative <= 8, second <= 16 (float32,
-  float64; the derivatives within the range above); 1, 1, 2 ULP in
-  float16/bfloat16.
+  float64); 1, 1, 2 ULP in float16/bfloat16.
 
   Example:
     >>> import jax.numpy as jnp, jaxact
