@@ -65,3 +65,19 @@ def test_constant_pieces_are_short_and_sum_to_the_constant(bits, n):
   with mp.workdps(90):
     rest = abs(sum(mp.mpf(c) for c in pieces) - mp.pi / 2)
   assert rest <= mp.mpf(2) ** (-bits * n + 1), rest
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_two_over_pi_table(dtype):
+  # Row s + 1 holds 2^s (2 / pi) mod 4 in pieces of 12 (26) bits, truncated after 7.
+  from jaxact._src import periodic
+
+  table = periodic._two_over_pi_table(np.dtype(dtype))
+  _, bits, n = periodic._REDUCTION[np.dtype(dtype)]
+  with mp.workdps(800):
+    for s in [-1, 0, 1, 17, 100, table.shape[0] - 2]:
+      exact = mp.fmod(mp.ldexp(2 / mp.pi, s), 4)
+      got = sum(mp.mpf(float(c)) for c in table[s + 1])
+      assert 0 <= exact - got < mp.ldexp(1, 2 - bits * n), (s, exact - got)
+      for c in table[s + 1]:
+        assert float(np.frexp(c)[0] * 2**bits).is_integer()

@@ -102,8 +102,7 @@ def _two_over_pi_table(dtype: np.dtype) -> np.ndarray:
   two_over_pi = (1 << (g + frac_bits + 1)) // pi  # (2 / pi) 2^frac_bits
   rows = []
   for s in range(-1, top + 1):
-    x = (two_over_pi << (s + 1)) >> 1 if s >= -1 else 0  # (2^s 2/pi) 2^frac_bits
-    x %= 4 << frac_bits
+    x = ((two_over_pi << (s + 1)) >> 1) % (4 << frac_bits)  # (2^s 2/pi mod 4) 2^frac_bits
     rows.append(
       [
         float(((x >> (frac_bits + 2 - bits * (j + 1))) & ((1 << bits) - 1)) * 2.0 ** (2 - bits * (j + 1)))
