@@ -435,6 +435,16 @@ def test_gelu_erf_value_on_a_dense_sweep(dtype, lo):
   assert err <= 4.0, f"{err:.2f} ULP at x = {worst}"
 
 
+def test_gelu_erf_float64_value_where_three_roundings_met():
+  # e (num x / den) rounded three times (a product, a quotient, a product) reached 4.21
+  # ULP at x = -12.881999999999998 (a point of tools/dense_sweep.py --dtype float64);
+  # float64 now forms it as double words and rounds once: 3.21 there. Steps of 1/2000
+  # over [-14, -11] around it.
+  xs = np.unique(np.concatenate([np.linspace(-14.0, -11.0, 6001), [-12.881999999999998]]))
+  err, worst = _dense_ulp("gelu_erf", "f", xs)
+  assert err <= 4.0, f"{err:.2f} ULP at x = {worst}"
+
+
 # Where a factor such as e^x or sigma'(z) is subnormal (flushed to 0 by XLA's CPU
 # backend) but its product with a factor above 1 is a normal number: selu's
 # 1.758 e^x, elu's alpha e^x (alpha > 1), e^(x/alpha) / alpha of celu, e^(beta x) /

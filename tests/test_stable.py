@@ -81,3 +81,20 @@ def test_two_over_pi_table(dtype):
       assert 0 <= exact - got < mp.ldexp(1, 2 - bits * n), (s, exact - got)
       for c in table[s + 1]:
         assert float(np.frexp(c)[0] * 2**bits).is_integer()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [0.3, -7.1, 1e-3])
+def test_quotient_dw_against_exact_fractions(dtype, d):
+  # u + u_lo = x / d, u_lo to 2^-20 of its own size, jitted: XLA's CPU backend contracts
+  # a * b - c into an FMA, and a residual formed as x - fl(u d) - (its error) would then
+  # count the error twice. The residual from split halves is the same either way.
+  from fractions import Fraction
+
+  x = np.random.default_rng(3).standard_normal(1000).astype(dtype) * 10
+  d = dtype(d)
+  u, u_lo = (np.asarray(v) for v in jax.jit(stable.quotient_dw)(jnp.asarray(x), jnp.asarray(d)))
+  for xi, ui, li in zip(x, u, u_lo):
+    r = Fraction(float(xi)) / Fraction(float(d)) - Fraction(float(ui))  # exact residual
+    assert abs(Fraction(float(li)) - r) <= abs(r) * Fraction(1, 2**20), (xi, ui, li, float(r))
+  assert np.isnan(stable.quotient_dw(jnp.asarray(np.nan, dtype), jnp.asarray(d))[0])

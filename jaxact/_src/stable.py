@@ -454,14 +454,21 @@ def quotient(x: jax.Array, d: jax.Array) -> jax.Array:
 
 def quotient_dw(x: jax.Array, d: jax.Array) -> tuple[jax.Array, jax.Array]:
   """x / d as a double word (u, u_lo): u = fl(x / d) and u_lo its rounding error to
-  about 2^-p relative, from the exact residual x - u d (two_prod; x - fl(u d) is
-  exact, the two being within a factor of 2). For an exponential of the quotient,
-  whose rounding error its tail amplifies |u| times. u_lo = 0 where u or u d is
-  not finite."""
+  about 2^-p relative, from the exact residual x - u d. For an exponential of the
+  quotient, whose rounding error its tail amplifies |u| times. u_lo = 0 where u or
+  u d is not finite.
+
+  The residual is x minus the four products of the halves of u and d (Dekker), each
+  exact in one multiply: the same value whether or not XLA contracts a multiply and
+  an add into an FMA (its CPU backend does), where x - fl(u d) - (its error) would
+  count the error twice.
+  """
   u = quotient(x, d)
-  p, p_lo = two_prod(u, jnp.broadcast_to(d, u.shape))
-  u_lo = ((x - p) - p_lo) / d
-  return u, jnp.where(jnp.isfinite(u) & jnp.isfinite(p), u_lo, jnp.zeros_like(u))
+  d = jnp.broadcast_to(d, u.shape)
+  uh, ul = split(u)
+  dh, dl = split(d)
+  r = (((x - uh * dh) - uh * dl) - ul * dh) - ul * dl
+  return u, jnp.where(jnp.isfinite(u) & jnp.isfinite(u * d), r / d, jnp.zeros_like(u))
 
 
 # exp_split: reduction y = k ln 2 + r (ln 2 in three parts, k ln2_1 exact), r as a
