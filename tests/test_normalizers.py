@@ -129,6 +129,23 @@ def test_logmeanexp_both_forms(dtype):
     assert _lme_ulps(batch[0], row[:8], dtype) <= 4
 
 
+def test_count_of_maxima_on_a_row_longer_than_float32_counts_exactly():
+  # The number of maxima k is n + sum(sign(z)) for a row of n <= 2^23; beyond, the sum
+  # of 2^24 + 3 terms -1 rounds (k came out 0). A row of 2^24 + 4 entries: one 0, one
+  # -20, the rest -200 (e^-200 is 0 in float32).
+  from jaxact._src import normalizers
+
+  n = 2**24 + 4
+  x = jnp.full((n,), -200.0, jnp.float32).at[0].set(0.0).at[1].set(-20.0)
+  k, _ = jax.jit(lambda z: normalizers._count_rest(z, (0,)))(x)
+  assert float(k[0]) == 1.0, k
+  exact = -float(mp.log1p(mp.exp(-20)))  # -2.06e-9
+  head = np.asarray(jaxact.log_softmax(x)[:2])
+  assert abs(head[0] - exact) <= 2 * np.spacing(np.float32(abs(exact))), head
+  assert head[1] == np.float32(-20.0 + exact)
+  assert abs(float(jaxact.logsumexp(x)) + exact) <= 2 * np.spacing(np.float32(abs(exact)))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_logsumexp_both_forms(dtype):
   # A result >= 2 in magnitude, or a sum s >= 3/2, takes the one-pass form; [0, -20]

@@ -64,13 +64,20 @@ def _count_rest(z: jax.Array, axis: tuple[int, ...]) -> tuple[jax.Array, jax.Arr
   k is the number of maxima (z = 0, exp exactly 1) and rest the sum over the
   others, summed apart so that the small terms are not rounded away against the
   1 of the maximum: log(k + rest) = log1p((k - 1) + rest) is 2.06e-9 for
-  x = [0, -20], where log(sum(exp(z))) rounds to 0. Arithmetic only (the
-  indicator of a maximum is 1 + sign(z)), so XLA fuses it into the same pass.
+  x = [0, -20], where log(sum(exp(z))) rounds to 0. Arithmetic only, from s =
+  sign(z) (-1 below the maximum, 0 at it): rest = -sum(s e^z) and k = n + sum(s)
+  for a row of n, so XLA fuses it into the same pass, with no constant or
+  indicator written out as an array (its CPU backend writes out what feeds a
+  reduction: 1 + s, or a broadcast constant, cost one buffer each). Where n is
+  beyond the integers the dtype holds exactly, k is the sum of 1 + s.
   """
-  ind = 1.0 + jnp.sign(z)
-  big = float(jnp.finfo(z.dtype).max)
-  rest = jnp.sum(jnp.exp(z - ind * big), axis, keepdims=True)
-  k = jnp.sum(ind, axis, keepdims=True)
+  sgn = jnp.sign(z)
+  rest = -jnp.sum(sgn * jnp.exp(z), axis, keepdims=True)
+  n = int(np.prod([z.shape[a] for a in axis]))
+  if n <= 2 ** jnp.finfo(z.dtype).nmant:
+    k = n + jnp.sum(sgn, axis, keepdims=True)
+  else:
+    k = jnp.sum(1.0 + sgn, axis, keepdims=True)
   return k, rest
 
 
@@ -154,17 +161,25 @@ def _logsumexp(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
   # First m + log(s), s = sum(exp(z)) in one fused pass, as jax.nn. Its absolute
   # error is a few units of 2^-p, under an ULP of a result of magnitude >= 2; and
   # where s >= 3/2 log(s) is within about an ULP (relative) itself. Where some row
-  # is neither, its small result needs the maxima summed apart from the rest, and
-  # that form is computed for all rows (lax.cond; under vmap, both, and a select
-  # per row).
+  # is neither, its small result needs the rest of the row summed apart from its
+  # maximum, and that form is computed for all rows (lax.cond; under vmap, both, and
+  # a select per row). Such a row has a single maximum (two would make s >= 2) and
+  # finite m: its result is m + log1p(rest), rest = -sum(sign(z) e^z) (sign(z) is -1
+  # below the maximum, 0 at it), one reduction that XLA fuses with its operands (the
+  # count of maxima as a second one had its CPU backend write z and sign(z) out, two
+  # buffers more in a training step).
   s = jnp.sum(jnp.exp(x - m_shift), axis, keepdims=True)
   r = m_shift + jnp.log(s)
   ok = _one_pass_suffices(m, r) | (s >= 1.5)
-  # (x - m_shift is formed in each branch: passed in, it would be written out.)
+
+  def rest_apart():
+    # (x - m_shift is formed in the branch: passed in, it would be written out.)
+    z = x - m_shift
+    rest = -jnp.sum(jnp.sign(z) * jnp.exp(z), axis, keepdims=True)
+    return m_shift + jnp.log1p(rest)
+
   # The rows that are ok get r either way, so a row's value does not depend on its batch.
-  out = jax.lax.cond(
-    jnp.all(ok), lambda: r, lambda: jnp.where(ok, r, m_shift + _log_normalizer(x - m_shift, axis))
-  )
+  out = jax.lax.cond(jnp.all(ok), lambda: r, lambda: jnp.where(ok, r, rest_apart()))
   return jnp.where(m == jnp.inf, m, out)
 
 
@@ -453,10 +468,14 @@ def _logmeanexp_centred(x: jax.Array, present: jax.Array | None, axis: tuple[int
   # Selects, not products with k: d is -inf for a -inf entry.
   series = stable.expm1_minus_x_series(u) + jnp.where(narrow, 0.0, u)
   t = jnp.where(jnp.abs(d) < 1.0, series, (jnp.exp(d) - 1.0) - jnp.where(narrow, d, 0.0))
+  # The same d, written x + (-c) for the second sum: read by both sums as one
+  # expression, d was written out by XLA's CPU backend (a buffer more in a training
+  # step, and this form about 2.5x slower).
+  d2 = x + (-c)
   if present is not None:
     t = jnp.where(present, t, 0.0)
-    d = jnp.where(present, d, 0.0)
-  big_s = jnp.sum(t, axis, keepdims=True) + jnp.where(narrow, jnp.sum(d, axis, keepdims=True), 0.0)
+    d2 = jnp.where(present, d2, 0.0)
+  big_s = jnp.sum(t, axis, keepdims=True) + jnp.where(narrow, jnp.sum(d2, axis, keepdims=True), 0.0)
   out = c + stable.log1p_forward(big_s / jnp.maximum(n, 1.0))
   out = jnp.where(_one_pass_suffices(m, r) | (~narrow & (s <= 0.5 * n)), r, out)
   if present is not None:
