@@ -470,7 +470,7 @@ def _logmeanexp_centred(x: jax.Array, present: jax.Array | None, axis: tuple[int
   t = jnp.where(jnp.abs(d) < 1.0, series, (jnp.exp(d) - 1.0) - jnp.where(narrow, d, 0.0))
   # The same d, written x + (-c) for the second sum: read by both sums as one
   # expression, d was written out by XLA's CPU backend (a buffer more in a training
-  # step, and this form about 2.5x slower).
+  # step, and a pass over memory).
   d2 = x + (-c)
   if present is not None:
     t = jnp.where(present, t, 0.0)
