@@ -58,6 +58,13 @@ def _finite(m: jax.Array) -> jax.Array:
   return jnp.maximum(m, float(jnp.finfo(m.dtype).min))
 
 
+def _rest(z: jax.Array, axis: tuple[int, ...]) -> jax.Array:
+  """sum(exp(z)) along ``axis`` over the entries below the maximum, for shifted z (max
+  0): -sum(sign(z) e^z), sign(z) being -1 below the maximum and 0 at it (arithmetic,
+  no select, so XLA fuses it with the reduction)."""
+  return -jnp.sum(jnp.sign(z) * jnp.exp(z), axis, keepdims=True)
+
+
 def _count_rest(z: jax.Array, axis: tuple[int, ...]) -> tuple[jax.Array, jax.Array]:
   """sum(exp(z)) along ``axis`` split as (k, rest), for shifted z (max 0).
 
@@ -72,7 +79,7 @@ def _count_rest(z: jax.Array, axis: tuple[int, ...]) -> tuple[jax.Array, jax.Arr
   beyond the integers the dtype holds exactly, k is the sum of 1 + s.
   """
   sgn = jnp.sign(z)
-  rest = -jnp.sum(sgn * jnp.exp(z), axis, keepdims=True)
+  rest = _rest(z, axis)
   n = int(np.prod([z.shape[a] for a in axis]))
   if n <= 2 ** jnp.finfo(z.dtype).nmant:
     k = n + jnp.sum(sgn, axis, keepdims=True)
@@ -164,19 +171,16 @@ def _logsumexp(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
   # is neither, its small result needs the rest of the row summed apart from its
   # maximum, and that form is computed for all rows (lax.cond; under vmap, both, and
   # a select per row). Such a row has a single maximum (two would make s >= 2) and
-  # finite m: its result is m + log1p(rest), rest = -sum(sign(z) e^z) (sign(z) is -1
-  # below the maximum, 0 at it), one reduction that XLA fuses with its operands (the
-  # count of maxima as a second one had its CPU backend write z and sign(z) out, two
-  # buffers more in a training step).
+  # finite m: its result is m + log1p(rest) (_rest), one reduction that XLA fuses
+  # with its operands (the count of maxima as a second one had its CPU backend write
+  # z and sign(z) out, two buffers more in a training step).
   s = jnp.sum(jnp.exp(x - m_shift), axis, keepdims=True)
   r = m_shift + jnp.log(s)
   ok = _one_pass_suffices(m, r) | (s >= 1.5)
 
   def rest_apart():
     # (x - m_shift is formed in the branch: passed in, it would be written out.)
-    z = x - m_shift
-    rest = -jnp.sum(jnp.sign(z) * jnp.exp(z), axis, keepdims=True)
-    return m_shift + jnp.log1p(rest)
+    return m_shift + jnp.log1p(_rest(x - m_shift, axis))
 
   # The rows that are ok get r either way, so a row's value does not depend on its batch.
   out = jax.lax.cond(jnp.all(ok), lambda: r, lambda: jnp.where(ok, r, rest_apart()))

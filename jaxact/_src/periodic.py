@@ -192,7 +192,7 @@ def _sin_cos_2u(x: jax.Array, a: jax.Array) -> tuple[jax.Array, jax.Array, jax.A
   # sin(d + q pi/2) and cos(d + q pi/2) by quadrant.
   s2 = jnp.select([q == 0, q == 1, q == 2], [sin_d, cos_d, -sin_d], -cos_d)
   c2 = jnp.select([q == 0, q == 1, q == 2], [cos_d, -sin_d, -cos_d], sin_d)
-  bad = jnp.isnan(x) | jnp.isinf(x) | jnp.isnan(a) | jnp.isinf(a)
+  bad = ~(jnp.isfinite(x) & jnp.isfinite(a))
   s2, c2 = jnp.where(bad, jnp.nan, s2), jnp.where(bad, jnp.nan, c2)
   # 1 + sin t; where sin t < 0, cos^2 t / (1 - sin t): no cancellation at its zeros
   # (sin t = -1), where cos t is accurate relative to itself.
