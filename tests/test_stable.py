@@ -55,6 +55,44 @@ def test_exp_split(dtype):
   assert np.isnan(stable.exp_split(jnp.asarray(np.nan, dtype))[0])
 
 
+@pytest.mark.parametrize(("dtype", "offset"), [(np.float32, 0), (np.float32, 66), (np.float64, 130)])
+def test_exp_parts(dtype, offset):
+  # e^y = 2^-offset s (1 + p): s a power of two, 2^(k + offset) with |y - k ln 2| <=
+  # 0.35, 1 + p within eps / 2 of e^r, and where k = 0 (r = y) p within eps of e^y - 1
+  # relative, over the clamped ranges tanh and sech^2 use.
+  low = -112.0 if offset else -40.0
+  if dtype == np.float64 and offset:
+    low = -760.0
+  y = np.concatenate([np.linspace(low, 0.0, 4001), -np.geomspace(1e-30, 1.0, 400), [0.0]]).astype(dtype)
+  parts = jax.jit(stable.exp_parts, static_argnums=1)(jnp.asarray(y), offset)
+  s, p = (np.asarray(v, np.float64) for v in parts)
+  mant, exponent = np.frexp(s)
+  assert np.all(mant == 0.5), "s is not a power of two"
+  k = exponent - 1 - offset
+  eps = float(np.finfo(dtype).eps)
+  for yi, ki, pi in zip(y, k, p):
+    r = mp.mpf(float(yi)) - int(ki) * mp.log(2)
+    assert abs(r) <= 0.35, (yi, ki)
+    assert abs(float((1 + mp.mpf(float(pi))) / mp.exp(r) - 1)) <= eps / 2, (yi, pi)
+    if ki == 0 and yi != 0:
+      assert abs(float(mp.mpf(float(pi)) / mp.expm1(r) - 1)) <= eps, (yi, pi)
+  assert stable.exp_parts(jnp.asarray(0.0, dtype))[1] == 0.0
+  assert np.isnan(stable.exp_parts(jnp.asarray(np.nan, dtype))[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tanh_and_sech2_dense(dtype):
+  # Between the battery's grid points: every 1/1000 on [-10, 10] and small |x|, the
+  # value within 2.5 ULP and sech^2 within 5 (the bounds are 4 and 8).
+  x = np.concatenate([np.linspace(-10.0, 10.0, 20001), np.geomspace(1e-12, 0.5, 2000)]).astype(dtype)
+  t, d = (np.asarray(f(jnp.asarray(x)), np.float64) for f in (jax.jit(stable.tanh), jax.jit(stable.sech2)))
+  for got, exact_of, bound in ((t, mp.tanh, 2.5), (d, lambda v: mp.sech(v) ** 2, 5.0)):
+    exact = np.array([float(exact_of(mp.mpf(float(v)))) for v in x])
+    ulp = np.abs(got - exact) / np.spacing(np.abs(exact).astype(dtype)).astype(np.float64)
+    assert np.all(np.isfinite(got))
+    assert ulp.max() <= bound, (exact_of, ulp.max(), x[np.argmax(ulp)])
+
+
 @pytest.mark.parametrize(("bits", "n"), [(12, 6), (26, 5)])
 def test_constant_pieces_are_short_and_sum_to_the_constant(bits, n):
   with mp.workdps(90):

@@ -21,6 +21,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+try:  # to keep a weakly typed result weakly typed (see _weak)
+  from jax._src.lax.lax import _convert_element_type
+except ImportError:  # pragma: no cover
+  _convert_element_type = None
+
 # Dtypes computed in float32 and rounded once to the input dtype.
 _HALF = (np.dtype(jnp.float16), np.dtype(jnp.bfloat16))
 
@@ -93,6 +98,18 @@ def upcast(x: jax.Array) -> jax.Array:
   return x.astype(jnp.float32) if x.dtype in _HALF else x
 
 
+def _is_weak(x: jax.Array) -> bool:
+  return bool(getattr(jax.typeof(x), "weak_type", False))
+
+
+def _weak(y: jax.Array) -> jax.Array:
+  """``y`` weakly typed. JAX has no public call for this; without the internal one
+  the result stays strongly typed (same dtype and values)."""
+  if _is_weak(y) or _convert_element_type is None:
+    return y
+  return _convert_element_type(y, y.dtype, weak_type=True)
+
+
 def in_compute_dtype(f: Callable[..., Any], x: jax.Array, *args: Any) -> Any:
   """``f(upcast(x), *args)`` with every output rounded once to ``x.dtype``.
 
@@ -103,9 +120,14 @@ def in_compute_dtype(f: Callable[..., Any], x: jax.Array, *args: Any) -> Any:
   bytes).
   """
 
+  weak = _is_weak(x)
+
   def run(x, *args):
     out = f(upcast(x), *args)
-    return jax.tree.map(lambda y: y.astype(x.dtype) if y.dtype != x.dtype else y, out)
+    out = jax.tree.map(lambda y: y.astype(x.dtype) if y.dtype != x.dtype else y, out)
+    # A weakly typed input (a Python number) gives a weakly typed result, as jnp.tanh
+    # does, also where a kernel builds its result from bits (``stable.with_sign_of``).
+    return jax.tree.map(lambda y: _weak(y) if weak and y.dtype == x.dtype else y, out)
 
   if x.dtype in _HALF:
     run = jax.checkpoint(run)

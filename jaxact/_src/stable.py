@@ -111,49 +111,34 @@ def expm1_minus_x_series(u: jax.Array) -> jax.Array:
   return (u * u) * horner(u, [1.0 / math.factorial(k) for k in range(degree, 1, -1)])
 
 
-def _bernoulli(n: int) -> list[fractions.Fraction]:
-  # B_0 .. B_n (B_1 = -1/2) by the Akiyama-Tanigawa algorithm, exactly.
-  out, a = [], [fractions.Fraction(0)] * (n + 1)
-  for m in range(n + 1):
-    a[m] = fractions.Fraction(1, m + 1)
-    for j in range(m, 0, -1):
-      a[j - 1] = j * (a[j - 1] - a[j])
-    out.append(a[0] if m != 1 else -a[0])
-  return out
-
-
-def _tanh_taylor(terms: int) -> list[float]:
-  """Coefficients of x^3, x^5, ... of tanh: 2^2n (2^2n - 1) B_2n / (2n)!, exactly rounded."""
-  b = _bernoulli(2 * terms + 2)
-  return [
-    float(2 ** (2 * n) * (2 ** (2 * n) - 1) * b[2 * n] / math.factorial(2 * n)) for n in range(2, terms + 2)
-  ]
-
-
-# |x| below this: Taylor series (ratio of terms <= (0.55 / (pi/2))^2 = 0.123);
-# above: (1 - e) / (1 + e) with e = exp(-2|x|) <= 0.333, free of cancellation.
-_TANH_SPLIT = 0.55
-_TANH_COEFFS = {np.dtype(np.float32): _tanh_taylor(9), np.dtype(np.float64): _tanh_taylor(19)}
+# tanh and sech^2 from e = e^(-2|x|) = 2^k (1 + p) (exp_parts): tanh|x| = (1 - e) /
+# (1 + e) with 1 - e = (1 - 2^k) - 2^k p, 1 + e = (1 + 2^k) + 2^k p, where 1 -+ 2^k and
+# 2^k p are exact: each of the two sums rounds once, and neither cancels (at k = 0,
+# 1 - e = -p is e^r - 1 to full relative accuracy). Clamped where tanh rounds to 1
+# (float32: from 9.1, float64: 19.1).
+_TANH_CLAMP = 20.0
+# sech^2 = 4e / (1 + e)^2 is formed scaled by 2^c (exp_parts' offset 2 + c: the 4 goes
+# into the exponent), normal wherever sech^2 is, so that it rounds once into the
+# subnormal range; clamped where it rounds to 0 (float32: |x| > 52.7, float64: 373).
+_SECH2 = {np.dtype(np.float32): (56.0, 64), np.dtype(np.float64): (380.0, 128)}
 
 
 def _tanh_forward(x: jax.Array) -> jax.Array:
   a = jnp.abs(x)
-  e = jnp.exp(-2.0 * a)
-  big = (1.0 - e) / (1.0 + e)
-  # x + x^3 P(x^2): the truncation error is below 2^-26 (float32, 9 terms) and
-  # 2^-58 (float64, 19 terms) relative, and x^3 P(x^2) <= 0.1 x.
-  s = jnp.minimum(a, _TANH_SPLIT)
-  s2 = s * s
-  acc = horner(s2, _TANH_COEFFS[np.dtype(x.dtype)][::-1])
-  small = s + (s * s2) * acc
-  return jnp.copysign(jnp.where(a > _TANH_SPLIT, big, small), x)
+  s, p = exp_parts(-2.0 * jnp.where(a > _TANH_CLAMP, _TANH_CLAMP, a))  # NaN stays NaN
+  sp = s * p
+  return with_sign_of(((1.0 - s) - sp) / ((1.0 + s) + sp), x)
 
 
 def _sech2_forward(x: jax.Array) -> jax.Array:
-  # sech^2 x = 4 sigmoid'(2x) = 4 e / (1 + e)^2 with e = exp(-2|x|): never 1 - tanh^2;
-  # scaled where e alone is subnormal (float32: |x| > 43.7, while sech^2 x is normal
-  # to |x| = 44.4). At most 1, as sech^2 is: near 0 the rounding could give 1 + ULP.
-  return jnp.minimum(sigmoid_prime_times(2.0 * x, jnp.asarray(4.0, x.dtype)), 1.0)
+  # Never 1 - tanh^2, which is 0 from x = 8.5 in float32 (exact 1.66e-7 there). At
+  # most 1, as sech^2 is: near 0 the rounding could give 1 + ULP.
+  clamp, c = _SECH2[np.dtype(x.dtype)]
+  a = jnp.abs(x)
+  s, p = exp_parts(-2.0 * jnp.where(a > clamp, clamp, a), offset=2 + c)
+  e4 = s * (1.0 + p)  # 4 e 2^c
+  d = 1.0 + e4 * 2.0 ** -(2 + c)
+  return jnp.minimum((e4 / (d * d)) * 2.0**-c, 1.0)
 
 
 def _tanh_d2_forward(x: jax.Array) -> jax.Array:
@@ -508,6 +493,52 @@ def exp_split(y: jax.Array) -> tuple[jax.Array, jax.Array]:
   itype = jnp.int32 if dt == np.dtype(np.float32) else jnp.int64
   scale = jax.lax.bitcast_convert_type((k.astype(itype) + (fi.maxexp - 1)) << fi.nmant, dt)
   return jnp.where(under, 0.0, e * scale), lo * (1.0 - r)
+
+
+# exp_parts: y = k ln 2 + r, ln 2 in two parts (k ln2_1 exact); 2^k from the low bits
+# of k + 1.5 2^p (p the mantissa bits: k sits there exactly) with two integer
+# operations, not from a float-to-int conversion, whose saturating selects cost as
+# much again. (Rounding y / ln 2 by adding and subtracting 1.5 2^p would save the
+# round, but XLA folds (a + c) - c to a.)
+_EXP_PARTS_LN2_BITS = {np.dtype(np.float32): 16, np.dtype(np.float64): 42}
+
+
+def exp_parts(y: jax.Array, offset: int = 0) -> tuple[jax.Array, jax.Array]:
+  """(s, p) with e^y = 2^-offset s (1 + p): s = 2^(k + offset) exactly, k = round(y /
+  ln 2), and p = e^r - 1 for the reduced r = y - k ln 2 (|r| <= 0.35), as r + r^2 H(r)
+  (H a Chebyshev fit, 0.44 ULP in float32; tools/derive_constants.py). 1 + p is within
+  eps / 2 of e^r, and where k = 0 (|y| <= 0.35, r = y exactly) p is within eps of
+  e^y - 1 relative (the tests measure 0.36 and 0.67 eps), so that e^y - 1 and 1 + e^y
+  can be summed from exact parts. For finite y <= 0 with k + offset in the normal
+  exponents of the dtype (the caller clamps y); NaN gives p = NaN. A cheap core for
+  bounded arguments, as tanh's -2|x|."""
+  dt = np.dtype(y.dtype)
+  fi = np.finfo(dt)
+  itype = np.int32 if dt == np.dtype(np.float32) else np.int64
+  magic = 1.5 * 2.0**fi.nmant
+  l1, l2, _ = _ln2_parts(dt, _EXP_PARTS_LN2_BITS[dt])
+  k = jnp.round(y * (1.0 / _LN2))
+  kb = k + magic  # exact: k in the low bits
+  r = (y - k * l1) - k * l2  # y - k l1 is exact
+  h = horner(r, [float(c) for c in _series.EXPM1_REDUCED[dt.name]])
+  p = r + (r * r) * h
+  # The exponent field of 2^(k + offset): the low bits of kb shifted into place, the
+  # constant (bias + offset - bits of magic) wrapping modulo the word size.
+  width = 8 * dt.itemsize
+  bias = ((fi.maxexp - 1 + offset - int(np.array(magic, dt).view(itype))) << fi.nmant) % (1 << width)
+  bias -= (bias >> (width - 1)) << width  # as a signed word
+  bits = jax.lax.shift_left(jax.lax.bitcast_convert_type(kb, itype), itype(fi.nmant)) + itype(bias)
+  return jax.lax.bitcast_convert_type(bits, dt), p
+
+
+def with_sign_of(t: jax.Array, x: jax.Array) -> jax.Array:
+  """|t| with the sign bit of ``x``, for t >= 0 (or NaN), by bit operations: two
+  integer operations where ``copysign`` costs five."""
+  dt = np.dtype(t.dtype)
+  itype = np.int32 if dt == np.dtype(np.float32) else np.int64
+  sign = itype(np.array(-0.0, dt).view(itype))
+  bits = jax.lax.bitcast_convert_type(t, itype) | (jax.lax.bitcast_convert_type(x, itype) & sign)
+  return jax.lax.bitcast_convert_type(bits, dt)
 
 
 def split_constant(c: str, dtype, parts: int = 2) -> tuple[float, ...]:
