@@ -282,16 +282,32 @@ def exp_times(u: jax.Array, m: jax.Array, u_lo: jax.Array | None = None) -> jax.
   return jnp.where(low, y * exp_neg_shift(u.dtype), y)
 
 
+# sigmoid_times takes e^-|z| from exp_parts scaled by 2^c (c = the bits of SCALE_SHIFT's
+# float32 64 and float64 512 as a power of two: normal down to e^-|z| = 2^-(c + 126)),
+# with |z| clamped to _SIGMOID_CLAMP, where k + c is still a normal exponent; below
+# -_SIGMOID_CLAMP the result is 0 (m sigma(z) underflows there unless |m| > 4e17 in
+# float32, 4e126 in float64).
+_SIGMOID_SCALE = {np.dtype(np.float32): (128.0, 64), np.dtype(np.float64): (1000.0, 512)}
+
+
 def sigmoid_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None) -> jax.Array:
   """m * sigmoid(z + z_lo), accurate where sigmoid(z) alone would be subnormal; 0 at z = -inf.
 
-  One exponential (``exp_neg_abs_shifted``): below -c sigmoid(z) is e^z to full
-  precision and the product is (m e^(z + c)) e^-c.
+  One reduced exponential (``exp_parts``), e = e^-|z| 2^c: m / (1 + e 2^-c) for
+  z >= 0 and (m e / (1 + e 2^-c)) 2^-c below, where m e 2^-c is normal while
+  e 2^-c alone is subnormal. The scale is a selected factor of the quotient, not a
+  select between two products of it: XLA's CPU backend would write the quotient,
+  used twice, to memory.
   """
-  e, low = exp_neg_abs_shifted(z, z_lo)
-  normal = m * jnp.where(z >= 0, jnp.ones_like(e), e) / (1.0 + e)
-  y = jnp.where(low, (m * e) * exp_neg_shift(z.dtype), normal)
-  return jnp.where(z == -jnp.inf, jnp.zeros_like(y), y)
+  clamp, c = _SIGMOID_SCALE[np.dtype(z.dtype)]
+  a = jnp.abs(z)
+  s, p = exp_parts(-jnp.where(a > clamp, clamp, a), offset=c)
+  e = s + s * p
+  if z_lo is not None:
+    e = e * (1.0 + jnp.where(z < 0, z_lo, -z_lo))
+  pos = z >= 0
+  num = jnp.where(pos, m, jnp.where(z < -clamp, 0.0, m * e))
+  return (num / (1.0 + e * 2.0**-c)) * jnp.where(pos, 1.0, 2.0**-c)
 
 
 def sigmoid_prime_times(
