@@ -53,22 +53,25 @@ def _gate_d2(z: jax.Array, z_lo: jax.Array, k: jax.Array) -> jax.Array:
 def _gate_d1(
   z: jax.Array, z_lo: jax.Array, m: jax.Array | None = None, series: tuple[str, jax.Array] | None = None
 ) -> jax.Array:
-  # d/dx of x sigma(k x) = sigma(z) (1 + z sigma(-z)), from one exponential:
-  # e = exp(-|z|), or exp(z + c) below -c, where sigma(z) is e^z to full precision
-  # and would be subnormal (see stable.sigmoid_times); there sigma(-z) = 1 and the
-  # factor is 1 + z. For x sigma(z(x)) in general, sigma(z) (1 + m sigma(-z)) with
+  # d/dx of x sigma(k x) = sigma(z) (1 + z sigma(-z)), from e = e^-|z| 2^c
+  # (stable.exp_neg_abs_scaled): with r = 1 / (1 + e 2^-c), sigma(z) is r (z >= 0) or
+  # (e r) 2^-c, where e 2^-c alone may be subnormal and the product not; sigma(-z) is
+  # e 2^-c r or r. For x sigma(z(x)) in general, sigma(z) (1 + m sigma(-z)) with
   # m = x z'(x), and the factor's zero given as (series name, its variable).
   m = z if m is None else m
   name, var, var_lo = ("silu_d1", z, z_lo) if series is None else (*series, None)
-  e, low = stable.exp_neg_abs_shifted(z, z_lo)
-  r = 1.0 / (1.0 + e)
-  s_pos = jnp.where(z >= 0, r, e * r)  # sigma(z)
-  s_neg = jnp.where(z >= 0, e * r, r)  # sigma(-z)
-  g = 1.0 + jnp.where(low, m, jnp.where(s_neg == 0, 0.0, m * s_neg))
+  e, unscale, below = stable.exp_neg_abs_scaled(z, z_lo)
+  pos = z >= 0
+  r = 1.0 / (1.0 + e * unscale)
+  s_neg = jnp.where(pos, e * unscale, 1.0) * r  # sigma(-z); 0 only where m sigma(-z) is
+  # (Below the clamp, and at z = -inf, sigma(z) underflows: g is kept finite there.)
+  g = 1.0 + jnp.where((s_neg == 0) | below, 0.0, m * s_neg)
   near, g_near = stable.near_zero(name, var, var_lo)
   g = jnp.where(near, g_near, g)
-  y = jnp.where(low, (g * e) * stable.exp_neg_shift(z.dtype), g * s_pos)
-  return jnp.where(z == -jnp.inf, jnp.zeros_like(y), y)
+  # The scale is the constant 2^-c on the last product: XLA then sums a GLU's
+  # g'(b) + a g''(b) before scaling (A k + B k -> (A + B) k), which keeps that sum
+  # right where a g''(b) alone is subnormal (the gated battery measures it).
+  return jnp.where(pos, g * r, ((g * jnp.where(below, 0.0, e)) * r) * unscale)
 
 
 def _silu_d2(x: jax.Array, beta: jax.Array) -> jax.Array:

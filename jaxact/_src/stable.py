@@ -290,24 +290,35 @@ def exp_times(u: jax.Array, m: jax.Array, u_lo: jax.Array | None = None) -> jax.
 _SIGMOID_SCALE = {np.dtype(np.float32): (128.0, 64), np.dtype(np.float64): (1000.0, 512)}
 
 
-def sigmoid_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None) -> jax.Array:
-  """m * sigmoid(z + z_lo), accurate where sigmoid(z) alone would be subnormal; 0 at z = -inf.
-
-  One reduced exponential (``exp_parts``), e = e^-|z| 2^c: m / (1 + e 2^-c) for
-  z >= 0 and (m e / (1 + e 2^-c)) 2^-c below, where m e 2^-c is normal while
-  e 2^-c alone is subnormal. The scale is a selected factor of the quotient, not a
-  select between two products of it: XLA's CPU backend would write the quotient,
-  used twice, to memory.
-  """
+def exp_neg_abs_scaled(z: jax.Array, z_lo: jax.Array | None = None) -> tuple[jax.Array, float, jax.Array]:
+  """(e, 2^-c, below): e = e^-|z + z_lo| 2^c from one reduced exponential
+  (``exp_parts``), normal down to e^-|z| = 2^-(c + 126) (float32), so that a product
+  m e 2^-c is normal where e 2^-c alone is subnormal (flushed to zero by XLA's CPU
+  backend). |z| is clamped (``_SIGMOID_SCALE``); ``below``: z under minus the clamp
+  (and -inf), where e^z terms must be made 0 by the caller."""
   clamp, c = _SIGMOID_SCALE[np.dtype(z.dtype)]
   a = jnp.abs(z)
   s, p = exp_parts(-jnp.where(a > clamp, clamp, a), offset=c)
   e = s + s * p
   if z_lo is not None:
-    e = e * (1.0 + jnp.where(z < 0, z_lo, -z_lo))
+    # Beyond the clamp e^-|z| is below every product of it with m (e is not, being
+    # e^-clamp there), and z_lo may be huge: 0.
+    e = e * jnp.where(a > clamp, 0.0, 1.0 + jnp.where(z < 0, z_lo, -z_lo))
+  return e, 2.0**-c, z < -clamp
+
+
+def sigmoid_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None) -> jax.Array:
+  """m * sigmoid(z + z_lo), accurate where sigmoid(z) alone would be subnormal; 0 at z = -inf.
+
+  From e = e^-|z| 2^c (``exp_neg_abs_scaled``): m / (1 + e 2^-c) for z >= 0 and
+  (m e / (1 + e 2^-c)) 2^-c below. The scale is a selected factor of the quotient,
+  not a select between two products of it: XLA's CPU backend would write the
+  quotient, used twice, to memory.
+  """
+  e, unscale, below = exp_neg_abs_scaled(z, z_lo)
   pos = z >= 0
-  num = jnp.where(pos, m, jnp.where(z < -clamp, 0.0, m * e))
-  return (num / (1.0 + e * 2.0**-c)) * jnp.where(pos, 1.0, 2.0**-c)
+  num = jnp.where(pos, m, jnp.where(below, 0.0, m * e))
+  return (num / (1.0 + e * unscale)) * jnp.where(pos, 1.0, unscale)
 
 
 def sigmoid_prime_times(
