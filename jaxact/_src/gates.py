@@ -60,18 +60,19 @@ def _gate_d1(
   # m = x z'(x), and the factor's zero given as (series name, its variable).
   m = z if m is None else m
   name, var, var_lo = ("silu_d1", z, z_lo) if series is None else (*series, None)
-  e, unscale, below = stable.exp_neg_abs_scaled(z, z_lo)
+  e, unscale, beyond = stable.exp_neg_abs_scaled(z, z_lo)
   pos = z >= 0
   r = 1.0 / (1.0 + e * unscale)
   s_neg = jnp.where(pos, e * unscale, 1.0) * r  # sigma(-z); 0 only where m sigma(-z) is
-  # (Below the clamp, and at z = -inf, sigma(z) underflows: g is kept finite there.)
-  g = 1.0 + jnp.where((s_neg == 0) | below, 0.0, m * s_neg)
+  # (Beyond the clamp, and at z = +-inf, m sigma(-z) is 0 or sigma(z) underflows: g
+  # is kept finite there.)
+  g = 1.0 + jnp.where((s_neg == 0) | beyond, 0.0, m * s_neg)
   near, g_near = stable.near_zero(name, var, var_lo)
   g = jnp.where(near, g_near, g)
   # The scale is the constant 2^-c on the last product: XLA then sums a GLU's
   # g'(b) + a g''(b) before scaling (A k + B k -> (A + B) k), which keeps that sum
   # right where a g''(b) alone is subnormal (the gated battery measures it).
-  return jnp.where(pos, g * r, ((g * jnp.where(below, 0.0, e)) * r) * unscale)
+  return jnp.where(pos, g * r, ((g * jnp.where(beyond, 0.0, e)) * r) * unscale)
 
 
 def _silu_d2(x: jax.Array, beta: jax.Array) -> jax.Array:

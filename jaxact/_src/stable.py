@@ -184,16 +184,16 @@ x_minus_tanh_forward = _x_minus_tanh_forward
 
 
 def _sigmoid_forward(x: jax.Array) -> jax.Array:
+  # XLA's exp here: with no product to keep from flushing, exp_parts' scaling would
+  # cost more than it saves (5 % of jax.nn's time).
   e = jnp.exp(-jnp.abs(x))
   return jnp.where(x >= 0, jnp.ones_like(e), e) / (1.0 + e)
 
 
 def _sigmoid_prime_forward(x: jax.Array) -> jax.Array:
-  # sigma'(x) = e / (1 + e)^2 with e = exp(-|x|): never sigma (1 - sigma).
-  e = jnp.exp(-jnp.abs(x))
-  d = 1.0 + e
-  # At most 1/4, as sigma' is: near 0 the rounding could exceed it by an ULP.
-  return jnp.minimum(e / (d * d), 0.25)
+  # sigma'(x) = e / (1 + e)^2 with e = exp(-|x|): never sigma (1 - sigma). At most
+  # 1/4, as sigma' is: near 0 the rounding could exceed it by an ULP.
+  return jnp.minimum(sigmoid_prime_times(x, jnp.ones_like(x)), 0.25)
 
 
 sigmoid = stable_kernel(_sigmoid_forward, derivative=lambda x: sigmoid_prime(x))
@@ -282,20 +282,19 @@ def exp_times(u: jax.Array, m: jax.Array, u_lo: jax.Array | None = None) -> jax.
   return jnp.where(low, y * exp_neg_shift(u.dtype), y)
 
 
-# sigmoid_times takes e^-|z| from exp_parts scaled by 2^c (c = the bits of SCALE_SHIFT's
-# float32 64 and float64 512 as a power of two: normal down to e^-|z| = 2^-(c + 126)),
-# with |z| clamped to _SIGMOID_CLAMP, where k + c is still a normal exponent; below
-# -_SIGMOID_CLAMP the result is 0 (m sigma(z) underflows there unless |m| > 4e17 in
-# float32, 4e126 in float64).
+# exp_neg_abs_scaled: e^-|z| from exp_parts scaled by 2^c (float32 64, float64 512:
+# normal down to e^-|z| = 2^-(c + 126) in float32), with |z| clamped (128, 1000) where
+# k + c is still a normal exponent. Beyond the clamp the sigmoid terms are taken as 0
+# (m sigma(-|z|) underflows there unless |m| > 4e17 in float32, 4e126 in float64).
 _SIGMOID_SCALE = {np.dtype(np.float32): (128.0, 64), np.dtype(np.float64): (1000.0, 512)}
 
 
 def exp_neg_abs_scaled(z: jax.Array, z_lo: jax.Array | None = None) -> tuple[jax.Array, float, jax.Array]:
-  """(e, 2^-c, below): e = e^-|z + z_lo| 2^c from one reduced exponential
+  """(e, 2^-c, beyond): e = e^-|z + z_lo| 2^c from one reduced exponential
   (``exp_parts``), normal down to e^-|z| = 2^-(c + 126) (float32), so that a product
   m e 2^-c is normal where e 2^-c alone is subnormal (flushed to zero by XLA's CPU
-  backend). |z| is clamped (``_SIGMOID_SCALE``); ``below``: z under minus the clamp
-  (and -inf), where e^z terms must be made 0 by the caller."""
+  backend). |z| is clamped (``_SIGMOID_SCALE``); ``beyond``: |z| over the clamp (and
+  +-inf), where the caller makes terms in e^-|z| 0."""
   clamp, c = _SIGMOID_SCALE[np.dtype(z.dtype)]
   a = jnp.abs(z)
   s, p = exp_parts(-jnp.where(a > clamp, clamp, a), offset=c)
@@ -304,7 +303,7 @@ def exp_neg_abs_scaled(z: jax.Array, z_lo: jax.Array | None = None) -> tuple[jax
     # Beyond the clamp e^-|z| is below every product of it with m (e is not, being
     # e^-clamp there), and z_lo may be huge: 0.
     e = e * jnp.where(a > clamp, 0.0, 1.0 + jnp.where(z < 0, z_lo, -z_lo))
-  return e, 2.0**-c, z < -clamp
+  return e, 2.0**-c, a > clamp
 
 
 def sigmoid_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None) -> jax.Array:
@@ -315,9 +314,9 @@ def sigmoid_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None) -> 
   not a select between two products of it: XLA's CPU backend would write the
   quotient, used twice, to memory.
   """
-  e, unscale, below = exp_neg_abs_scaled(z, z_lo)
+  e, unscale, beyond = exp_neg_abs_scaled(z, z_lo)
   pos = z >= 0
-  num = jnp.where(pos, m, jnp.where(below, 0.0, m * e))
+  num = jnp.where(pos, m, jnp.where(beyond, 0.0, m * e))
   return (num / (1.0 + e * unscale)) * jnp.where(pos, 1.0, unscale)
 
 
@@ -326,20 +325,18 @@ def sigmoid_prime_times(
 ) -> jax.Array:
   """m * sigmoid'(z + z_lo) (times ``m2``), accurate where sigmoid'(z) alone would be
   subnormal; 0 at z = +-inf. ``m2`` is a second factor applied before the scaling (as
-  x in x^2 sigma'(z), where x sigma'(z) may be subnormal and the product not), after
-  m e, so that m2 = inf meets a 0 only where sigma'(z) is 0 and m finite."""
-  c = SCALE_SHIFT[np.dtype(z.dtype)]
-  a = -jnp.abs(z)
-  low = a < -c
-  e = jnp.exp(jnp.where(low, a + c, a))
-  if z_lo is not None:
-    e = e * (1.0 + jnp.where(z < 0, z_lo, -z_lo))
-  d = 1.0 + e
-  me_low, me = m * e, m * e / (d * d)
+  x in x^2 sigma'(z), where x sigma'(z) may be subnormal and the product not).
+
+  sigma'(z) = e / (1 + e)^2 with e = e^-|z| from ``exp_neg_abs_scaled`` (scaled by 2^c,
+  and the product by 2^-c last, a constant factor that XLA may move outwards past
+  further products and sums); 0 beyond the clamp, where sigma'(z) underflows.
+  """
+  e, unscale, beyond = exp_neg_abs_scaled(z, z_lo)
+  d = 1.0 + e * unscale
+  me = (m * e) / (d * d)
   if m2 is not None:
-    me_low, me = me_low * m2, me * m2
-  y = jnp.where(low, me_low * math.exp(-c), me)
-  return jnp.where(jnp.isinf(z), jnp.zeros_like(y), y)
+    me = me * m2
+  return jnp.where(beyond, 0.0, me * unscale)
 
 
 # Error-free transformations (double-word arithmetic), for arguments whose rounding
