@@ -50,16 +50,45 @@ def _gate_d2(z: jax.Array, z_lo: jax.Array, k: jax.Array) -> jax.Array:
   return stable.sigmoid_prime_times(z, jnp.where(jnp.isinf(z), 0.0, g), z_lo, m2=k)
 
 
-def _gate_d1(
-  z: jax.Array, z_lo: jax.Array, m: jax.Array | None = None, series: tuple[str, jax.Array] | None = None
-) -> jax.Array:
-  # d/dx of x sigma(k x) = sigma(z) (1 + z sigma(-z)), from e = e^-|z| 2^c
-  # (stable.exp_neg_abs_scaled): with r = 1 / (1 + e 2^-c), sigma(z) is r (z >= 0) or
-  # (e r) 2^-c, where e 2^-c alone may be subnormal and the product not; sigma(-z) is
-  # e 2^-c r or r. For x sigma(z(x)) in general, sigma(z) (1 + m sigma(-z)) with
-  # m = x z'(x), and the factor's zero given as (series name, its variable).
-  m = z if m is None else m
-  name, var, var_lo = ("silu_d1", z, z_lo) if series is None else (*series, None)
+# silu' near its zero: the series of 1 + z sigma(-z) within this of z0 (six terms
+# in float32); outside, 1 + z + e^z from exact parts is within a few ULP.
+_SILU_D1_RADIUS = 1 / 16
+
+
+def _gate_d1(z: jax.Array, z_lo: jax.Array | None) -> jax.Array:
+  # d/dx of x sigma(k x) in z = k x: sigma(z) (1 + z sigma(-z)). With e^-|z| =
+  # 2^-c s (1 + p) (stable.exp_neg_abs_parts; e = s + s p, r = 1 / (1 + e 2^-c)):
+  # r (1 + z e 2^-c r) for z >= 0, and below e r^2 N 2^-c with N = 1 + z + e^z =
+  # ((1 + z) + s 2^-c) + s 2^-c p. N vanishes at z0 = -1.2785, where 1 + z + s 2^-c
+  # is exact (Sterbenz): N is then wrong by s 2^-c times p's absolute error, 2^-25,
+  # not by 2^-24 of the terms of 0.28 that cancel. Within _SILU_D1_RADIUS of z0
+  # the factor N r comes from its Taylor series.
+  s, p, unscale, a, beyond = stable.exp_neg_abs_parts(z)
+  e = s + s * p
+  su = s * unscale
+  n = ((1.0 - a) + su) + su * p  # a = -z where z < 0
+  if z_lo is not None:
+    factor = stable.z_lo_factor(z, z_lo, beyond)
+    e = e * factor
+    n = n + z_lo * (1.0 + e * unscale)
+  r = 1.0 / (1.0 + e * unscale)
+  near, g_near = stable.near_zero("silu_d1", z, z_lo, radius=_SILU_D1_RADIUS)
+  f = jnp.where(near, g_near, n * r)  # 1 + z sigma(-z), z < 0
+  # z >= 0; z e^-z is 0 beyond the clamp (and at +inf, where z e would be NaN).
+  g_pos = 1.0 + jnp.where(beyond, 0.0, z * ((e * unscale) * r))
+  # The scale is the constant 2^-c on the last product: XLA then sums a GLU's
+  # g'(b) + a g''(b) before scaling (A k + B k -> (A + B) k), which keeps that sum
+  # right where a g''(b) alone is subnormal (the gated battery measures it).
+  return jnp.where(z >= 0, g_pos * r, ((f * jnp.where(beyond, 0.0, e)) * r) * unscale)
+
+
+def _gate_d1_general(z: jax.Array, z_lo: jax.Array, m: jax.Array, series: tuple[str, jax.Array]) -> jax.Array:
+  # d/dx of x sigma(z(x)): sigma(z) (1 + m sigma(-z)) with m = x z'(x), from e =
+  # e^-|z| 2^c (stable.exp_neg_abs_scaled): with r = 1 / (1 + e 2^-c), sigma(z) is r
+  # (z >= 0) or (e r) 2^-c, where e 2^-c alone may be subnormal and the product not;
+  # sigma(-z) is e 2^-c r or r. The factor's zero comes from its series (name, its
+  # variable): m carries a rounding of its own, so 1 + m + e^z would not help.
+  name, var = series
   e, unscale, beyond = stable.exp_neg_abs_scaled(z, z_lo)
   pos = z >= 0
   r = 1.0 / (1.0 + e * unscale)
@@ -67,11 +96,9 @@ def _gate_d1(
   # (Beyond the clamp, and at z = +-inf, m sigma(-z) is 0 or sigma(z) underflows: g
   # is kept finite there.)
   g = 1.0 + jnp.where((s_neg == 0) | beyond, 0.0, m * s_neg)
-  near, g_near = stable.near_zero(name, var, var_lo)
+  near, g_near = stable.near_zero(name, var)
   g = jnp.where(near, g_near, g)
-  # The scale is the constant 2^-c on the last product: XLA then sums a GLU's
-  # g'(b) + a g''(b) before scaling (A k + B k -> (A + B) k), which keeps that sum
-  # right where a g''(b) alone is subnormal (the gated battery measures it).
+  # The constant scale last, as in _gate_d1.
   return jnp.where(pos, g * r, ((g * jnp.where(beyond, 0.0, e)) * r) * unscale)
 
 
@@ -135,9 +162,11 @@ def silu(x: jax.Array, *, beta: jax.Array = 1.0) -> jax.Array:
     \mathrm{silu}''(x) = \beta\,\sigma'(z)\,(2 - z \tanh(z/2)), \quad z = \beta x
 
   The factors :math:`1 + z\sigma(-z)` and :math:`2 - z\tanh(z/2)` vanish at
-  :math:`z = -1.2785` and :math:`z = \pm 2.3994`; within 0.5 of those zeros they are
-  evaluated from their Taylor series about the zero, so the derivatives keep their
-  relative accuracy there. :math:`z` is computed as a double word (its rounding
+  :math:`z = -1.2785` and :math:`z = \pm 2.3994`, so the derivatives keep their
+  relative accuracy there: the first as :math:`(1 + z + e^z)\,\sigma(-z)` with
+  :math:`1 + z + e^z` summed from exact parts of :math:`e^z`, and from its Taylor
+  series within 1/16 of the zero; the second from its Taylor series within 0.5 of
+  its zeros. :math:`z` is computed as a double word (its rounding
   error would be amplified :math:`|z|` times in the tail, where
   :math:`\sigma(z) = e^z`), so any ``beta`` keeps the bounds; where ``beta`` is the
   Python number 1 (the default), :math:`z = x` is exact and a kernel without the
@@ -272,7 +301,7 @@ gelu_tanh_d2 = stable_kernel(_gelu_tanh_d2, derivative=stable.partial_by_jvp(_ge
 
 def _gelu_tanh_d1(x: jax.Array) -> jax.Array:
   xc, z, z_lo, zp = _gelu_tanh_z(x)
-  return _gate_d1(z, z_lo, xc * zp, ("gelu_tanh_d1", xc))
+  return _gate_d1_general(z, z_lo, xc * zp, ("gelu_tanh_d1", xc))
 
 
 gelu_tanh_d1 = stable_kernel(_gelu_tanh_d1, derivative=gelu_tanh_d2)

@@ -291,21 +291,37 @@ def exp_times(u: jax.Array, m: jax.Array, u_lo: jax.Array | None = None) -> jax.
 _SIGMOID_SCALE = {np.dtype(np.float32): (128.0, 64), np.dtype(np.float64): (1000.0, 512)}
 
 
+def exp_neg_abs_parts(z: jax.Array) -> tuple[jax.Array, jax.Array, float, jax.Array, jax.Array]:
+  """(s, p, 2^-c, a, beyond): e^-a 2^c = s (1 + p) (``exp_parts``, s a power of two)
+  for a = |z| clamped (``_SIGMOID_SCALE``); ``beyond``: |z| over the clamp (and
+  +-inf). The parts, for a caller that sums e^-|z| with terms it cancels against
+  (silu's 1 + z + e^z); ``exp_neg_abs_scaled`` for the plain product."""
+  clamp, c = _SIGMOID_SCALE[np.dtype(z.dtype)]
+  a = jnp.abs(z)
+  beyond = a > clamp
+  a = jnp.where(beyond, clamp, a)
+  s, p = exp_parts(-a, offset=c)
+  return s, p, 2.0**-c, a, beyond
+
+
 def exp_neg_abs_scaled(z: jax.Array, z_lo: jax.Array | None = None) -> tuple[jax.Array, float, jax.Array]:
   """(e, 2^-c, beyond): e = e^-|z + z_lo| 2^c from one reduced exponential
   (``exp_parts``), normal down to e^-|z| = 2^-(c + 126) (float32), so that a product
   m e 2^-c is normal where e 2^-c alone is subnormal (flushed to zero by XLA's CPU
   backend). |z| is clamped (``_SIGMOID_SCALE``); ``beyond``: |z| over the clamp (and
   +-inf), where the caller makes terms in e^-|z| 0."""
-  clamp, c = _SIGMOID_SCALE[np.dtype(z.dtype)]
-  a = jnp.abs(z)
-  s, p = exp_parts(-jnp.where(a > clamp, clamp, a), offset=c)
+  s, p, unscale, _, beyond = exp_neg_abs_parts(z)
   e = s + s * p
   if z_lo is not None:
-    # Beyond the clamp e^-|z| is below every product of it with m (e is not, being
-    # e^-clamp there), and z_lo may be huge: 0.
-    e = e * jnp.where(a > clamp, 0.0, 1.0 + jnp.where(z < 0, z_lo, -z_lo))
-  return e, 2.0**-c, a > clamp
+    e = e * z_lo_factor(z, z_lo, beyond)
+  return e, unscale, beyond
+
+
+def z_lo_factor(z: jax.Array, z_lo: jax.Array, beyond: jax.Array) -> jax.Array:
+  """1 -+ z_lo: the factor that takes e^-|z| to e^-|z + z_lo|; 0 beyond the clamp,
+  where e^-|z| is below every product of it with m (e is not, being e^-clamp
+  there) and z_lo may be huge."""
+  return jnp.where(beyond, 0.0, 1.0 + jnp.where(z < 0, z_lo, -z_lo))
 
 
 def sigmoid_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None) -> jax.Array:
@@ -621,30 +637,35 @@ def partial_by_jvp(f, argnum: int):
   return partial
 
 
-def _series_constants(name: str, dtype: np.dtype):
+def _series_constants(name: str, dtype: np.dtype, radius: float = _series.RADIUS):
   z0, coeffs = _series.SERIES[name]
   hi = dtype.type(float(decimal.Decimal(z0)))
   lo = dtype.type(float(decimal.Decimal(z0) - decimal.Decimal(float(hi))))
-  # Terms up to a relative size of 2^-30 (float32) or 2^-60 (float64) of the first.
+  # Terms up to a relative size of 2^-30 (float32) or 2^-60 (float64) of the first
+  # at |d| = radius.
   tol = 2.0**-30 if dtype == np.dtype(np.float32) else 2.0**-60
-  first = abs(float(coeffs[0])) * _series.RADIUS
-  used = [c for k, c in enumerate(coeffs, 1) if abs(float(c)) * _series.RADIUS**k >= tol * first]
-  n = max(k for k, c in enumerate(coeffs, 1) if c in used)
+  first = abs(float(coeffs[0])) * radius
+  n = max(k for k, c in enumerate(coeffs, 1) if abs(float(c)) * radius**k >= tol * first)
   return hi, lo, [float(c) for c in coeffs[:n]]
 
 
-def near_zero(name: str, z: jax.Array, z_lo: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
-  """(near, g): whether z is within the series radius of the zero of the factor
-  ``name`` (see ``_series.py``), and the factor there from its Taylor series in
-  d = z - z0, with z0 split into two floats so that d is accurate to one rounding.
-  ``z_lo`` is the rounding error of ``z`` where it was computed as a double word.
+def near_zero(
+  name: str, z: jax.Array, z_lo: jax.Array | None = None, radius: float = _series.RADIUS
+) -> tuple[jax.Array, jax.Array]:
+  """(near, g): whether z is within ``radius`` (at most the series' own, 0.5) of the
+  zero of the factor ``name`` (see ``_series.py``), and the factor there from its
+  Taylor series in d = z - z0 (as many terms as that radius needs), with z0 split
+  into two floats so that d is accurate to one rounding. ``z_lo`` is the rounding
+  error of ``z`` where it was computed as a double word.
   """
-  hi, lo, coeffs = _series_constants(name, np.dtype(z.dtype))
+  if not 0.0 < radius <= _series.RADIUS:
+    raise ValueError(f"near_zero: radius {radius} outside (0, {_series.RADIUS}]")
+  hi, lo, coeffs = _series_constants(name, np.dtype(z.dtype), radius)
   # The barrier keeps XLA from folding (z - hi) - lo into z - (hi + lo), which
   # rounds lo away (it reassociates constants under jit).
   d = jax.lax.optimization_barrier(z - hi) - lo
   if z_lo is not None:
     d = d + z_lo
-  near = jnp.abs(d) < _series.RADIUS
-  d = jnp.clip(d, -_series.RADIUS, _series.RADIUS)
+  near = jnp.abs(d) < radius
+  d = jnp.clip(d, -radius, radius)
   return near, d * horner(d, coeffs[::-1])
