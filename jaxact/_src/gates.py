@@ -2,7 +2,8 @@
 
 Their derivatives have interior zeros (silu' at x = -1.2785, silu'' at +-2.3994),
 where the textbook forms cancel; there the cancelling factor is evaluated from
-its Taylor series around the zero (``stable.near_zero``), so the derivatives keep
+its Taylor series around the zero (``stable.near_zero``), or, for silu', summed from
+exact parts of e^z with the series only next to the zero, so the derivatives keep
 their relative accuracy through the zeros. Factors of sigmoid(z) that would be
 subnormal are scaled (``stable.sigmoid_times``), so silu(-89) is -1.98e-37 in
 float32, not -0.
