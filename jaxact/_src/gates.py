@@ -3,7 +3,7 @@
 Their derivatives have interior zeros (silu' at x = -1.2785, silu'' at +-2.3994),
 where the textbook forms cancel; there the cancelling factor is evaluated from
 its Taylor series around the zero (``stable.near_zero``), or, for silu', summed from
-exact parts of e^z with the series only next to the zero, so the derivatives keep
+exact parts of e^z (reduced about the zero itself next to it), so the derivatives keep
 their relative accuracy through the zeros. Factors of sigmoid(z) that would be
 subnormal are scaled (``stable.sigmoid_times``), so silu(-89) is -1.98e-37 in
 float32, not -0.
@@ -51,9 +51,9 @@ def _gate_d2(z: jax.Array, z_lo: jax.Array, k: jax.Array) -> jax.Array:
   return stable.sigmoid_prime_times(z, jnp.where(jnp.isinf(z), 0.0, g), z_lo, m2=k)
 
 
-# silu' near its zero: the series of 1 + z sigma(-z) within this of z0 (six terms
-# in float32); outside, 1 + z + e^z from exact parts is within a few ULP.
-_SILU_D1_RADIUS = 1 / 16
+# Within this distance of the zero z0 of silu' the exponential is reduced about z0
+# (below); at most _series.EXPM1_REDUCED_RADIUS, the interval of exp_parts' fit.
+_SILU_D1_RADIUS = 0.25
 
 
 def _gate_d1(z: jax.Array, z_lo: jax.Array | None) -> jax.Array:
@@ -62,19 +62,23 @@ def _gate_d1(z: jax.Array, z_lo: jax.Array | None) -> jax.Array:
   # r (1 + z e 2^-c r) for z >= 0, and below e r^2 N 2^-c with N = 1 + z + e^z =
   # ((1 + z) + s 2^-c) + s 2^-c p. N vanishes at z0 = -1.2785, where 1 + z + s 2^-c
   # is exact (Sterbenz): N is then wrong by s 2^-c times p's absolute error, 2^-25,
-  # not by 2^-24 of the terms of 0.28 that cancel. Within _SILU_D1_RADIUS of z0
-  # the factor N r comes from its Taylor series.
-  s, p, unscale, a, beyond = stable.exp_neg_abs_parts(z)
+  # not by 2^-24 of the terms of 0.28 that cancel. Within _SILU_D1_RADIUS of z0 the
+  # exponential is reduced about z0 itself: e^z = e0 (1 + p), e0 = e^z0 = -(1 + z0)
+  # and p = e^d - 1, d = z - z0 (one rounding, z0 split in two), so that N = d + e0 p,
+  # a sum of two terms of d's sign, with no cancellation left.
+  d = stable.from_zero("silu_d1", z)
+  near = jnp.abs(d) < _SILU_D1_RADIUS
+  e0 = float(-(1 + decimal.Decimal(_series.SERIES["silu_d1"][0])))
+  s, p, unscale, a, beyond = stable.exp_neg_abs_parts(z, about=(near, d, e0))
   e = s + s * p
   su = s * unscale
-  n = ((1.0 - a) + su) + su * p  # a = -z where z < 0
+  n = jnp.where(near, d, (1.0 - a) + su) + su * p  # a = -z where z < 0
   if z_lo is not None:
     factor = stable.z_lo_factor(z, z_lo, beyond)
     e = e * factor
     n = n + z_lo * (1.0 + e * unscale)
   r = 1.0 / (1.0 + e * unscale)
-  near, g_near = stable.near_zero("silu_d1", z, z_lo, radius=_SILU_D1_RADIUS)
-  f = jnp.where(near, g_near, n * r)  # 1 + z sigma(-z), z < 0
+  f = n * r  # 1 + z sigma(-z), z < 0
   # z >= 0; z e^-z is 0 beyond the clamp (and at +inf, where z e would be NaN).
   g_pos = 1.0 + jnp.where(beyond, 0.0, z * ((e * unscale) * r))
   # The scale is the constant 2^-c on the last product: XLA then sums a GLU's
@@ -165,9 +169,10 @@ def silu(x: jax.Array, *, beta: jax.Array = 1.0) -> jax.Array:
   The factors :math:`1 + z\sigma(-z)` and :math:`2 - z\tanh(z/2)` vanish at
   :math:`z = -1.2785` and :math:`z = \pm 2.3994`, so the derivatives keep their
   relative accuracy there: the first as :math:`(1 + z + e^z)\,\sigma(-z)` with
-  :math:`1 + z + e^z` summed from exact parts of :math:`e^z`, and from its Taylor
-  series within 1/16 of the zero; the second from its Taylor series within 0.5 of
-  its zeros. :math:`z` is computed as a double word (its rounding
+  :math:`1 + z + e^z` summed from exact parts of :math:`e^z` (within 1/4 of the
+  zero :math:`z_0`, :math:`e^z = e^{z_0} e^{z - z_0}`, so that it is
+  :math:`(z - z_0) + e^{z_0}(e^{z - z_0} - 1)`, two terms of one sign); the second
+  from its Taylor series within 0.5 of its zeros. :math:`z` is computed as a double word (its rounding
   error would be amplified :math:`|z|` times in the tail, where
   :math:`\sigma(z) = e^z`), so any ``beta`` keeps the bounds; where ``beta`` is the
   Python number 1 (the default), :math:`z = x` is exact and a kernel without the

@@ -291,17 +291,27 @@ def exp_times(u: jax.Array, m: jax.Array, u_lo: jax.Array | None = None) -> jax.
 _SIGMOID_SCALE = {np.dtype(np.float32): (128.0, 64), np.dtype(np.float64): (1000.0, 512)}
 
 
-def exp_neg_abs_parts(z: jax.Array) -> tuple[jax.Array, jax.Array, float, jax.Array, jax.Array]:
+def exp_neg_abs_parts(
+  z: jax.Array, about: tuple[jax.Array, jax.Array, float] | None = None
+) -> tuple[jax.Array, jax.Array, float, jax.Array, jax.Array]:
   """(s, p, 2^-c, a, beyond): e^-a 2^c = s (1 + p) (``exp_parts``, s a power of two)
   for a = |z| clamped (``_SIGMOID_SCALE``); ``beyond``: |z| over the clamp (and
   +-inf). The parts, for a caller that sums e^-|z| with terms it cancels against
-  (silu's 1 + z + e^z); ``exp_neg_abs_scaled`` for the plain product."""
+  (silu's 1 + z + e^z); ``exp_neg_abs_scaled`` for the plain product.
+
+  ``about = (near, d, e0)``: where ``near``, the reduction is about another point
+  z0 < 0 instead of k ln 2: r = d = z - z0 (|d| <= 0.35) and s = e0 2^c, e0 = e^z0
+  (so s is not a power of two there)."""
   clamp, c = _SIGMOID_SCALE[np.dtype(z.dtype)]
   a = jnp.abs(z)
   beyond = a > clamp
   a = jnp.where(beyond, clamp, a)
-  s, p = exp_parts(-a, offset=c)
-  return s, p, 2.0**-c, a, beyond
+  s, r = exp_reduce(-a, offset=c)
+  if about is not None:
+    near, d, e0 = about
+    s = jnp.where(near, e0 * 2.0**c, s)
+    r = jnp.where(near, d, r)
+  return s, expm1_reduced(r), 2.0**-c, a, beyond
 
 
 def exp_neg_abs_scaled(z: jax.Array, z_lo: jax.Array | None = None) -> tuple[jax.Array, float, jax.Array]:
@@ -550,15 +560,12 @@ def exp_split(y: jax.Array) -> tuple[jax.Array, jax.Array]:
 _EXP_PARTS_LN2_BITS = {np.dtype(np.float32): 16, np.dtype(np.float64): 42}
 
 
-def exp_parts(y: jax.Array, offset: int = 0) -> tuple[jax.Array, jax.Array]:
-  """(s, p) with e^y = 2^-offset s (1 + p): s = 2^(k + offset) exactly, k = round(y /
-  ln 2), and p = e^r - 1 for the reduced r = y - k ln 2 (|r| <= 0.35), as r + r^2 H(r)
-  (H a Chebyshev fit, 0.44 ULP in float32; tools/derive_constants.py). 1 + p is within
-  eps / 2 of e^r, and where k = 0 (|y| <= 0.35, r = y exactly) p is within eps of
-  e^y - 1 relative (tests/test_stable.py asserts both), so that e^y - 1 and 1 + e^y
-  can be summed from exact parts. For finite y <= 0 with k + offset in the normal
-  exponents of the dtype (the caller clamps y); NaN gives p = NaN. A cheap core for
-  bounded arguments, as tanh's -2|x|."""
+def exp_reduce(y: jax.Array, offset: int = 0) -> tuple[jax.Array, jax.Array]:
+  """(s, r) with e^y = 2^-offset s e^r: s = 2^(k + offset) exactly, k = round(y / ln 2),
+  and the reduced r = y - k ln 2 (|r| <= 0.35), for ``expm1_reduced``. For finite
+  y <= 0 with k + offset in the normal exponents of the dtype (the caller clamps y);
+  NaN gives r = NaN. ``exp_parts`` is the two together; a caller may reduce some
+  elements about another point (the same r, a constant s) before the polynomial."""
   dt = np.dtype(y.dtype)
   fi = np.finfo(dt)
   itype = _int_type(dt)
@@ -567,15 +574,32 @@ def exp_parts(y: jax.Array, offset: int = 0) -> tuple[jax.Array, jax.Array]:
   k = jnp.round(y * (1.0 / _LN2))
   kb = k + magic  # exact: k in the low bits
   r = (y - k * l1) - k * l2  # y - k l1 is exact
-  h = horner(r, [float(c) for c in _series.EXPM1_REDUCED[dt.name]])
-  p = r + (r * r) * h
   # The exponent field of 2^(k + offset): the low bits of kb shifted into place, the
   # constant (bias + offset - bits of magic) wrapping modulo the word size.
   width = 8 * dt.itemsize
   bias = ((fi.maxexp - 1 + offset - int(np.array(magic, dt).view(itype))) << fi.nmant) % (1 << width)
   bias -= (bias >> (width - 1)) << width  # as a signed word
   bits = jax.lax.shift_left(jax.lax.bitcast_convert_type(kb, itype), itype(fi.nmant)) + itype(bias)
-  return jax.lax.bitcast_convert_type(bits, dt), p
+  return jax.lax.bitcast_convert_type(bits, dt), r
+
+
+def expm1_reduced(r: jax.Array) -> jax.Array:
+  """e^r - 1 for |r| <= 0.35 (``_series.EXPM1_REDUCED_RADIUS``), as r + r^2 H(r) (H a
+  Chebyshev fit, 0.44 ULP in float32; tools/derive_constants.py)."""
+  h = horner(r, [float(c) for c in _series.EXPM1_REDUCED[np.dtype(r.dtype).name]])
+  return r + (r * r) * h
+
+
+def exp_parts(y: jax.Array, offset: int = 0) -> tuple[jax.Array, jax.Array]:
+  """(s, p) with e^y = 2^-offset s (1 + p): s = 2^(k + offset) exactly, k = round(y /
+  ln 2), and p = e^r - 1 for the reduced r = y - k ln 2 (``exp_reduce``,
+  ``expm1_reduced``). 1 + p is within eps / 2 of e^r, and where k = 0 (|y| <= 0.35,
+  r = y exactly) p is within eps of e^y - 1 relative (tests/test_stable.py asserts
+  both), so that e^y - 1 and 1 + e^y can be summed from exact parts. For finite
+  y <= 0 with k + offset in the normal exponents of the dtype (the caller clamps y);
+  NaN gives p = NaN. A cheap core for bounded arguments, as tanh's -2|x|."""
+  s, r = exp_reduce(y, offset)
+  return s, expm1_reduced(r)
 
 
 def with_sign_of(t: jax.Array, x: jax.Array) -> jax.Array:
@@ -649,6 +673,15 @@ def _series_constants(name: str, dtype: np.dtype, radius: float = _series.RADIUS
   return hi, lo, [float(c) for c in coeffs[:n]]
 
 
+def from_zero(name: str, z: jax.Array) -> jax.Array:
+  """d = z - z0 for the zero z0 of the factor ``name`` (``_series.py``), to one
+  rounding: z0 is split into two floats, hi + lo."""
+  hi, lo, _ = _series_constants(name, np.dtype(z.dtype))
+  # The barrier keeps XLA from folding (z - hi) - lo into z - (hi + lo), which
+  # rounds lo away (it reassociates constants under jit).
+  return jax.lax.optimization_barrier(z - hi) - lo
+
+
 def near_zero(
   name: str, z: jax.Array, z_lo: jax.Array | None = None, radius: float = _series.RADIUS
 ) -> tuple[jax.Array, jax.Array]:
@@ -660,10 +693,8 @@ def near_zero(
   """
   if not 0.0 < radius <= _series.RADIUS:
     raise ValueError(f"near_zero: radius {radius} outside (0, {_series.RADIUS}]")
-  hi, lo, coeffs = _series_constants(name, np.dtype(z.dtype), radius)
-  # The barrier keeps XLA from folding (z - hi) - lo into z - (hi + lo), which
-  # rounds lo away (it reassociates constants under jit).
-  d = jax.lax.optimization_barrier(z - hi) - lo
+  _, _, coeffs = _series_constants(name, np.dtype(z.dtype), radius)
+  d = from_zero(name, z)
   if z_lo is not None:
     d = d + z_lo
   near = jnp.abs(d) < radius
