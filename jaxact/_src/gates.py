@@ -54,6 +54,7 @@ def _gate_d2(z: jax.Array, z_lo: jax.Array, k: jax.Array) -> jax.Array:
 # Within this distance of the zero z0 of silu' the exponential is reduced about z0
 # (below); at most _series.EXPM1_REDUCED_RADIUS, the interval of exp_parts' fit.
 _SILU_D1_RADIUS = 0.25
+assert _SILU_D1_RADIUS <= _series.EXPM1_REDUCED_RADIUS
 
 
 def _gate_d1(z: jax.Array, z_lo: jax.Array | None) -> jax.Array:

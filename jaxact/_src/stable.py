@@ -682,18 +682,14 @@ def from_zero(name: str, z: jax.Array) -> jax.Array:
   return jax.lax.optimization_barrier(z - hi) - lo
 
 
-def near_zero(
-  name: str, z: jax.Array, z_lo: jax.Array | None = None, radius: float = _series.RADIUS
-) -> tuple[jax.Array, jax.Array]:
-  """(near, g): whether z is within ``radius`` (at most the series' own, 0.5) of the
-  zero of the factor ``name`` (see ``_series.py``), and the factor there from its
-  Taylor series in d = z - z0 (as many terms as that radius needs), with z0 split
-  into two floats so that d is accurate to one rounding. ``z_lo`` is the rounding
-  error of ``z`` where it was computed as a double word.
+def near_zero(name: str, z: jax.Array, z_lo: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
+  """(near, g): whether z is within the series' radius (0.5) of the zero of the
+  factor ``name`` (see ``_series.py``), and the factor there from its Taylor series
+  in d = z - z0 (``from_zero``: one rounding). ``z_lo`` is the rounding error of
+  ``z`` where it was computed as a double word.
   """
-  if not 0.0 < radius <= _series.RADIUS:
-    raise ValueError(f"near_zero: radius {radius} outside (0, {_series.RADIUS}]")
-  _, _, coeffs = _series_constants(name, np.dtype(z.dtype), radius)
+  radius = _series.RADIUS
+  _, _, coeffs = _series_constants(name, np.dtype(z.dtype))
   d = from_zero(name, z)
   if z_lo is not None:
     d = d + z_lo
