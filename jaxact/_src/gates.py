@@ -55,6 +55,8 @@ def _gate_d2(z: jax.Array, z_lo: jax.Array, k: jax.Array) -> jax.Array:
 # (below); at most _series.EXPM1_REDUCED_RADIUS, the interval of exp_parts' fit.
 _SILU_D1_RADIUS = 0.25
 assert _SILU_D1_RADIUS <= _series.EXPM1_REDUCED_RADIUS
+# e^z0 = -(1 + z0), as 1 + z0 + e^z0 = 0.
+_SILU_D1_E0 = float(-(1 + decimal.Decimal(_series.SERIES["silu_d1"][0])))
 
 
 def _gate_d1(z: jax.Array, z_lo: jax.Array | None) -> jax.Array:
@@ -69,8 +71,7 @@ def _gate_d1(z: jax.Array, z_lo: jax.Array | None) -> jax.Array:
   # a sum of two terms of d's sign, with no cancellation left.
   d = stable.from_zero("silu_d1", z)
   near = jnp.abs(d) < _SILU_D1_RADIUS
-  e0 = float(-(1 + decimal.Decimal(_series.SERIES["silu_d1"][0])))
-  s, p, unscale, a, beyond = stable.exp_neg_abs_parts(z, about=(near, d, e0))
+  s, p, unscale, a, beyond = stable.exp_neg_abs_parts(z, about=(near, d, _SILU_D1_E0))
   e = s + s * p
   su = s * unscale
   n = jnp.where(near, d, (1.0 - a) + su) + su * p  # a = -z where z < 0
