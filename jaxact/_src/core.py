@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
-from jaxact._src import checks, registry
+from jaxact._src import checks, registry, tower
 
 Partial = Callable[..., jax.Array]
 
@@ -115,17 +115,26 @@ def stable_kernel(
   positional.__name__ = forward.__name__
   kernel = jax.custom_jvp(positional)
 
+  checked: set = set()
+
+  def check(which: str, partial: Partial, primals) -> None:
+    # Once per partial and dtypes: the tower stays closed (see tower.py).
+    key = (which, *(jnp.result_type(p) for p in primals))
+    if key not in checked:
+      tower.check_partial(forward.__name__, which, partial, key[1:])
+      checked.add(key)
+
   def rule(primals, tangents):
     x, *params = primals
     y = kernel(*primals)
     out = None
-    terms = [(tangents[0], derivative)]
+    terms = [(tangents[0], derivative, "x")]
     for pname, tp in zip(names, tangents[1:]):
       if type(tp) is SymbolicZero:
         continue
       if pname not in partials:
         raise TypeError(f"jaxact.{forward.__name__}: no derivative with respect to {pname!r} is defined")
-      terms.append((tp, partials[pname]))
+      terms.append((tp, partials[pname], pname))
     # With separate_derivative, the partials read x through a barrier, so that they
     # share no subexpression with the forward pass. Otherwise XLA computes the
     # intermediates common to y and the derivative (an exponential, say) once,
@@ -134,9 +143,10 @@ def stable_kernel(
     # (benchmarks/derivative_barrier.py measures both sides).
     barrier = separate_derivative if DERIVATIVE_BARRIER is None else DERIVATIVE_BARRIER
     xd = jax.lax.optimization_barrier(x) if barrier else x
-    for tangent, partial in terms:
+    for tangent, partial, which in terms:
       if type(tangent) is SymbolicZero:
         continue
+      check(which, partial, primals)
       term = partial(xd, *params) * tangent
       out = term if out is None else out + term
     if out is None:

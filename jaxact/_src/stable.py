@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import decimal
 import fractions
+import inspect
 import math
 
 import jax
@@ -30,6 +31,43 @@ _LN2 = math.log(2.0)
 def zero_like(x: jax.Array) -> jax.Array:
   """0 where ``x`` is a number, NaN where ``x`` is NaN: the derivative of a constant piece."""
   return jnp.where(jnp.isnan(x), x, jnp.zeros_like(x))
+
+
+def partial_by_jvp(f, argnum: int):
+  """The partial derivative of an element-wise ``f(x, *params)`` in argument ``argnum``,
+  by forward-mode autodiff (a jvp with unit tangent, broadcast to the output). ``f``
+  must be written in kernels and plain arithmetic (a twin, see ``with_twin``): the
+  tower check (``tower.py``) refuses a partial that differentiates through bits.
+  """
+
+  def partial(*args):
+    def g(t):
+      return f(*args[:argnum], t, *args[argnum + 1 :])
+
+    t = jnp.broadcast_to(args[argnum], jnp.broadcast_shapes(*(jnp.shape(a) for a in args)))
+    return jax.jvp(g, (t,), (jnp.ones_like(t),))[1]
+
+  return partial
+
+
+def with_twin(forward, twin, **kwargs):
+  """A kernel whose value is ``forward`` and whose partial derivatives (in ``x`` and in
+  every parameter) are those of ``twin``, the same function written in kernels and
+  plain arithmetic.
+
+  ``forward`` may build its result from bits and series for accuracy (it is never
+  differentiated); ``twin`` is what autodiff sees, so every higher order and every
+  mixed partial is right by construction, as accurate as the twin's form. Used for the
+  derivative kernels at the top of a hand-written tower (the second derivatives) and
+  for parameter partials. ``kwargs`` go to ``stable_kernel``.
+  """
+  names = list(inspect.signature(forward).parameters)[1:]
+  return stable_kernel(
+    forward,
+    derivative=partial_by_jvp(twin, 0),
+    param_derivatives={n: partial_by_jvp(twin, i) for i, n in enumerate(names, 1)},
+    **kwargs,
+  )
 
 
 def _zero_forward(x: jax.Array) -> jax.Array:
@@ -151,7 +189,8 @@ def _tanh_d2_forward(x: jax.Array) -> jax.Array:
 
 
 tanh = stable_kernel(_tanh_forward, derivative=lambda x: sech2(x))
-tanh_d2 = stable_kernel(_tanh_d2_forward, derivative=lambda x: partial_by_jvp(_tanh_d2_forward, 0)(x))
+# tanh''' and beyond: the derivatives of -8 tanh(x) sigma'(2x), written in kernels.
+tanh_d2 = with_twin(_tanh_d2_forward, lambda x: sigmoid_prime_scaled(2.0 * x, -8.0 * tanh(x)))
 sech2 = stable_kernel(_sech2_forward, derivative=lambda x: tanh_d2(x))
 
 
@@ -365,6 +404,21 @@ def sigmoid_prime_times(
   if m2 is not None:
     me = me * m2
   return jnp.where(beyond, 0.0, me * unscale)
+
+
+def _sigmoid_prime_scaled_forward(z: jax.Array, m: jax.Array) -> jax.Array:
+  return sigmoid_prime_times(z, m)
+
+
+sigmoid_prime_scaled = stable_kernel(
+  _sigmoid_prime_scaled_forward,
+  derivative=lambda z, m: sigmoid_prime_scaled(z, -m * tanh(0.5 * z)),
+  param_derivatives={"m": lambda z, m: sigmoid_prime_scaled(z, jnp.ones_like(m))},
+)
+"""m sigma'(z) as a kernel (``sigmoid_prime_times``: right where sigma'(z) alone is
+subnormal); its partials are again such products, so every order is right. A twin
+(``with_twin``) that writes a derivative as sigma'(z) times a factor keeps the scaling
+at every order. m must be finite where z is +-inf (the product is 0 there)."""
 
 
 # Error-free transformations (double-word arithmetic), for arguments whose rounding
@@ -643,22 +697,6 @@ def constant_pieces(c: str, bits: int, n: int) -> tuple[float, ...]:
     out.append(float(piece))
     rest -= piece
   return tuple(out)
-
-
-def partial_by_jvp(f, argnum: int):
-  """The partial derivative of an element-wise ``f(x, *params)`` in argument ``argnum``,
-  by forward-mode autodiff of its stable form (a jvp with unit tangent, broadcast to
-  the output). For third derivatives, which carry no accuracy promise.
-  """
-
-  def partial(*args):
-    def g(t):
-      return f(*args[:argnum], t, *args[argnum + 1 :])
-
-    t = jnp.broadcast_to(args[argnum], jnp.broadcast_shapes(*(jnp.shape(a) for a in args)))
-    return jax.jvp(g, (t,), (jnp.ones_like(t),))[1]
-
-  return partial
 
 
 def _zero_split(name: str, dtype: np.dtype) -> tuple[float, float]:
