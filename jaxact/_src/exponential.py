@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 
@@ -118,14 +120,53 @@ def _celu_curve(x: jax.Array, alpha: jax.Array) -> jax.Array:
   return _celu_exp_times(x, alpha, 1.0 / alpha)
 
 
-celu_curve = stable_kernel(
-  _celu_curve, derivative=lambda x, alpha: _celu_exp_times(x, alpha, 1.0 / (alpha * alpha))
+def _celu_u(x: jax.Array, alpha: jax.Array) -> jax.Array:
+  return jnp.minimum(x, 0.0) / alpha
+
+
+# The twins (plain e^u): the third and higher derivatives, and the partials in alpha.
+celu_curve = stable.with_twin(
+  _celu_curve, lambda x, alpha: jnp.where(x > 0, 0.0, jnp.exp(_celu_u(x, alpha)) / alpha)
 )
-celu_prime = stable_kernel(_celu_prime, derivative=lambda x, alpha: celu_curve(x, alpha))
+celu_prime = stable_kernel(
+  _celu_prime,
+  derivative=celu_curve,
+  param_derivatives={
+    "alpha": stable.partial_by_jvp(lambda x, alpha: jnp.where(x > 0, 1.0, jnp.exp(_celu_u(x, alpha))), 1)
+  },
+)
+
+
+def _celu_dalpha(x: jax.Array, alpha: jax.Array) -> jax.Array:
+  # d/dalpha alpha expm1(u) = expm1(u) - u e^u (u = x / alpha <= 0; 0 for x > 0), which
+  # cancels as u -> 0: for |u| < 1 from its series -sum_{n>=2} (n - 1) u^n / n!.
+  u = _celu_u(x, alpha)
+  small = u > -1.0
+  w = jnp.where(small, u, 0.0)
+  degree = 20 if x.dtype == jnp.float64 else 12
+  series = -(w * w) * stable.horner(w, [(n - 1) / math.factorial(n) for n in range(degree, 1, -1)])
+  ud = jnp.where(small, -1.0, u)
+  direct = stable.expm1(ud) - ud * jnp.exp(ud)
+  return jnp.where(x > 0, jnp.zeros_like(u), jnp.where(small, series, direct))
+
+
+# Its partials, d/dx = -(u / alpha) e^u and d/dalpha = (u^2 / alpha) e^u, do not cancel.
+celu_dalpha = stable_kernel(
+  _celu_dalpha,
+  derivative=lambda x, alpha: jnp.where(
+    x > 0, 0.0, -(_celu_u(x, alpha) / alpha) * jnp.exp(_celu_u(x, alpha))
+  ),
+  param_derivatives={
+    "alpha": lambda x, alpha: jnp.where(
+      x > 0, 0.0, ((_celu_u(x, alpha) * _celu_u(x, alpha)) / alpha) * jnp.exp(_celu_u(x, alpha))
+    )
+  },
+)
 
 
 @activation(
-  derivative=lambda x, alpha: celu_prime(x, alpha),
+  derivative=celu_prime,
+  param_derivatives={"alpha": celu_dalpha},
   family="exponential",
   formula="x if x > 0 else alpha * (exp(x / alpha) - 1)",
   output_range="(-alpha, inf)",
@@ -135,7 +176,7 @@ celu_prime = stable_kernel(_celu_prime, derivative=lambda x, alpha: celu_curve(x
   bounded=False,
   conventions=(
     "At x = 0 the left branch is used: celu'(0) = 1, celu''(0) = 1/alpha. celu(-inf) = -alpha. "
-    "alpha is not differentiable (TypeError if differentiated)."
+    "alpha is traced and differentiable."
   ),
   references=("Barron 2017, arXiv:1704.07483",),
 )
@@ -147,7 +188,7 @@ def celu(x: jax.Array, alpha: jax.Array = 1.0) -> jax.Array:
 
   Convention at 0: the left branch, :math:`\mathrm{celu}'(0) = 1` and
   :math:`\mathrm{celu}''(0) = 1/\alpha`. ``alpha`` is traced (no recompilation per
-  value) but not differentiable.
+  value) and differentiable, as in ``jax.nn.celu``.
 
   Args:
     x: input array. float16/bfloat16 are computed in float32 and rounded once.

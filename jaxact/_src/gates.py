@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import _series, checks, registry, stable
+from jaxact._src import _series, checks, registry, smooth, stable
 from jaxact._src.core import activation, stable_kernel
 
 
@@ -40,6 +40,19 @@ def _gate_g2(z: jax.Array, z_lo: jax.Array) -> jax.Array:
   near_pos, series_pos = stable.near_zero("silu_d2_pos", z, z_lo)
   near_neg, series_neg = stable.near_zero("silu_d2_neg", z, z_lo)
   return jnp.where(near_pos, series_pos, jnp.where(near_neg, series_neg, formula))
+
+
+def _finite(z: jax.Array) -> jax.Array:
+  """z, with +-inf taken as 0: a guarded argument for a factor thrown away there (so
+  that no inf or NaN reaches a derivative)."""
+  return jnp.where(jnp.isinf(z), 0.0, z)
+
+
+def _gate_d2_twin(z: jax.Array, k) -> jax.Array:
+  # k sigma'(z) (2 - z tanh(z / 2)) in kernels: the third and higher derivatives of
+  # x sigma(k x) (z = k x) and its partials in k are this one's (stable.with_twin).
+  zs = _finite(z)
+  return stable.sigmoid_prime_scaled(z, k * jnp.where(jnp.isinf(z), 0.0, 2.0 - zs * stable.tanh(0.5 * zs)))
 
 
 def _gate_d2(z: jax.Array, z_lo: jax.Array, k: jax.Array) -> jax.Array:
@@ -113,14 +126,19 @@ def _silu_d2(x: jax.Array, beta: jax.Array) -> jax.Array:
   return _gate_d2(*_beta_z(x, beta), beta)
 
 
-silu_d2 = stable_kernel(_silu_d2, derivative=stable.partial_by_jvp(_silu_d2, 0))
+silu_d2 = stable.with_twin(_silu_d2, lambda x, beta: _gate_d2_twin(beta * x, beta))
 
 
 def _silu_d1(x: jax.Array, beta: jax.Array) -> jax.Array:
   return _gate_d1(*_beta_z(x, beta))
 
 
-silu_d1 = stable_kernel(_silu_d1, derivative=lambda x, beta: silu_d2(x, beta))
+silu_d1 = stable_kernel(
+  _silu_d1,
+  derivative=silu_d2,
+  # d/dbeta sigma(z) (1 + z sigma(-z)) = x sigma'(z) (2 - z tanh(z / 2)) = silu'' x / beta.
+  param_derivatives={"beta": lambda x, beta: _gate_d2_twin(beta * x, _finite(x))},
+)
 
 
 def _silu_dbeta(x: jax.Array, beta: jax.Array) -> jax.Array:
@@ -129,19 +147,24 @@ def _silu_dbeta(x: jax.Array, beta: jax.Array) -> jax.Array:
   return stable.sigmoid_prime_times(z, x, z_lo, m2=x)
 
 
+silu_dbeta = stable.with_twin(
+  _silu_dbeta, lambda x, beta: stable.sigmoid_prime_scaled(beta * x, _finite(x) * _finite(x))
+)
+
+
 # beta = 1 (silu proper; also swish's default): z = x is exact, no double word.
 def _silu1_d2(x: jax.Array) -> jax.Array:
   return _gate_d2(x, None, 1.0)
 
 
-silu1_d2 = stable_kernel(_silu1_d2, derivative=stable.partial_by_jvp(_silu1_d2, 0))
+silu1_d2 = stable.with_twin(_silu1_d2, lambda x: _gate_d2_twin(x, 1.0))
 silu1_d1 = stable_kernel(lambda x: _gate_d1(x, None), derivative=silu1_d2)
 silu1 = stable_kernel(lambda x: stable.sigmoid_times(x, x), derivative=silu1_d1)
 
 
 @activation(
   derivative=lambda x, beta: silu_d1(x, beta),
-  param_derivatives={"beta": _silu_dbeta},
+  param_derivatives={"beta": silu_dbeta},
   constant_kernels={"beta": (1.0, silu1)},
   family="gates",
   aliases=("swish",),
@@ -209,7 +232,9 @@ def _quick_gelu_d2(x: jax.Array) -> jax.Array:
   return _gate_d2(*_const_z(x, _QUICK_GELU_K), float(_QUICK_GELU_K))
 
 
-quick_gelu_d2 = stable_kernel(_quick_gelu_d2, derivative=stable.partial_by_jvp(_quick_gelu_d2, 0))
+quick_gelu_d2 = stable.with_twin(
+  _quick_gelu_d2, lambda x: _gate_d2_twin(float(_QUICK_GELU_K) * x, float(_QUICK_GELU_K))
+)
 
 
 def _quick_gelu_d1(x: jax.Array) -> jax.Array:
@@ -304,7 +329,17 @@ def _gelu_tanh_d2(x: jax.Array) -> jax.Array:
   return stable.sigmoid_prime_times(z, _gelu_tanh_g2(xc, z, zp), z_lo)
 
 
-gelu_tanh_d2 = stable_kernel(_gelu_tanh_d2, derivative=stable.partial_by_jvp(_gelu_tanh_d2, 0))
+def _gelu_tanh_d2_twin(x: jax.Array) -> jax.Array:
+  # sigma'(z) (2 z' + x z'' - x z'^2 tanh(z / 2)) in kernels (x clamped as in the value).
+  a, b = float(_GELU_A), float(_GELU_B)
+  xc = jnp.clip(x, -_GELU_CLAMP, _GELU_CLAMP)
+  s = xc * xc
+  z = xc * (a + b * s)
+  zp = a + (3.0 * b) * s
+  return stable.sigmoid_prime_scaled(z, 2.0 * zp + (6.0 * b) * s - (xc * zp) * (zp * stable.tanh(0.5 * z)))
+
+
+gelu_tanh_d2 = stable.with_twin(_gelu_tanh_d2, _gelu_tanh_d2_twin)
 
 
 def _gelu_tanh_d1(x: jax.Array) -> jax.Array:
@@ -456,7 +491,20 @@ def _gelu_erf_d2(x: jax.Array) -> jax.Array:
   return _unshift((_INV_SQRT2PI * e) * q, low)
 
 
-gelu_erf_d2 = stable_kernel(_gelu_erf_d2, derivative=stable.partial_by_jvp(_gelu_erf_d2, 0))
+def _pdf_times(x: jax.Array, m: jax.Array) -> jax.Array:
+  # m phi(x), scaled where phi(x) alone would be subnormal and the product is not.
+  e, em, low = _exp_half_square(x)
+  return _unshift(((_INV_SQRT2PI * (e + e * em)) * m), low)
+
+
+pdf_scaled = stable_kernel(
+  _pdf_times,
+  derivative=lambda x, m: pdf_scaled(x, -_finite(x) * m),
+  param_derivatives={"m": lambda x, m: pdf_scaled(x, jnp.ones_like(m))},
+)
+"""m phi(x) (phi the normal density) as a kernel: its partials are again such products."""
+
+gelu_erf_d2 = stable.with_twin(_gelu_erf_d2, lambda x: pdf_scaled(x, 2.0 - _finite(x) * _finite(x)))
 
 
 def _gelu_erf_d1(x: jax.Array) -> jax.Array:
@@ -646,7 +694,16 @@ def _mish_d2(x: jax.Array) -> jax.Array:
   return jnp.where(low | (low2 & ~neg), y * stable.exp_neg_shift(x.dtype), y)
 
 
-mish_d2 = stable_kernel(_mish_d2, derivative=stable.partial_by_jvp(_mish_d2, 0))
+def _mish_d2_twin(x: jax.Array) -> jax.Array:
+  # mish = x t, t = tanh(softplus x), t' = sech^2(softplus x) sigma(x):
+  # mish'' = 2 t' + x t'', t'' = tanh''(softplus x) sigma^2 + sech^2(softplus x) sigma'.
+  sp, sig = smooth.softplus1(x), stable.sigmoid(x)
+  t1 = stable.sech2(sp) * sig
+  t2 = stable.tanh_d2(sp) * (sig * sig) + stable.sech2(sp) * stable.sigmoid_prime(x)
+  return 2.0 * t1 + _finite(x) * t2
+
+
+mish_d2 = stable.with_twin(_mish_d2, _mish_d2_twin)
 
 
 def _mish_d1(x: jax.Array) -> jax.Array:
@@ -728,7 +785,7 @@ def _lisht_d2(x: jax.Array) -> jax.Array:
   return stable.sigmoid_prime_times(z, jnp.where(jnp.isinf(z), 0.0, g), m2=4.0)
 
 
-lisht_d2 = stable_kernel(_lisht_d2, derivative=stable.partial_by_jvp(_lisht_d2, 0))
+lisht_d2 = stable.with_twin(_lisht_d2, lambda x: _gate_d2_twin(2.0 * x, 4.0))
 
 
 def _lisht_d1(x: jax.Array) -> jax.Array:

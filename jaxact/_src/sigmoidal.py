@@ -115,7 +115,8 @@ def _soft_sign_curve(x: jax.Array) -> jax.Array:
 
 soft_sign_curve = stable_kernel(
   _soft_sign_curve,
-  derivative=lambda x: jnp.abs(jnp.sign(x)) * (_r4x6(x)),
+  # 6 / (1 + |x|)^4, 0 at x = 0 (f'' jumps there); NaN stays NaN.
+  derivative=lambda x: jnp.where(x == 0, 0.0, _r4x6(x)),
 )
 soft_sign_prime = stable_kernel(_soft_sign_prime, derivative=lambda x: soft_sign_curve(x))
 
@@ -182,7 +183,10 @@ def _softcap_d2(x: jax.Array, cap: jax.Array) -> jax.Array:
   return jnp.where(jnp.abs(u) < _SOFTCAP_SMALL, small, y)
 
 
-softcap_d2 = stable_kernel(_softcap_d2, derivative=stable.partial_by_jvp(_softcap_d2, 0))
+softcap_d2 = stable.with_twin(
+  _softcap_d2,
+  lambda x, cap: stable.sigmoid_prime_scaled(2.0 * (x / cap), (-8.0 * stable.tanh(x / cap)) / cap),
+)
 
 
 def _softcap_d1(x: jax.Array, cap: jax.Array) -> jax.Array:
@@ -202,16 +206,25 @@ def _softcap_dcap(x: jax.Array, cap: jax.Array) -> jax.Array:
   return jnp.where(jnp.abs(u) < 1.0, small, big)
 
 
+# d/dcap of tanh u - u sech^2 u (u = x / cap, du = dx / cap - u dcap / cap) is
+# 2 u tanh u sech^2 u du = -u tanh''(u) du: written so, the partials do not cancel.
+softcap_dcap = stable_kernel(
+  _softcap_dcap,
+  derivative=lambda x, cap: -((x / cap) / cap) * stable.tanh_d2(x / cap),
+  param_derivatives={"cap": lambda x, cap: (((x / cap) * (x / cap)) / cap) * stable.tanh_d2(x / cap)},
+)
+
 softcap_d1 = stable_kernel(
   _softcap_d1,
-  derivative=lambda x, cap: softcap_d2(x, cap),
-  param_derivatives={"cap": stable.partial_by_jvp(_softcap_d1, 1)},
+  derivative=softcap_d2,
+  # d/dcap sech^2(u) = tanh''(u) du/dcap = -(u / cap) tanh''(u).
+  param_derivatives={"cap": lambda x, cap: -((x / cap) / cap) * stable.tanh_d2(x / cap)},
 )
 
 
 @activation(
   derivative=lambda x, cap: softcap_d1(x, cap),
-  param_derivatives={"cap": _softcap_dcap},
+  param_derivatives={"cap": softcap_dcap},
   family="sigmoidal",
   formula="cap * tanh(x / cap)",
   output_range="(-cap, cap)",

@@ -54,11 +54,7 @@ def _softplus_d2(x: jax.Array, beta: jax.Array) -> jax.Array:
   return stable.sigmoid_prime_times(z, beta, z_lo)
 
 
-softplus_d2 = stable_kernel(
-  _softplus_d2,
-  derivative=stable.partial_by_jvp(_softplus_d2, 0),
-  param_derivatives={"beta": stable.partial_by_jvp(_softplus_d2, 1)},
-)
+softplus_d2 = stable.with_twin(_softplus_d2, lambda x, beta: stable.sigmoid_prime_scaled(beta * x, beta))
 
 
 def _softplus_d1(x: jax.Array, beta: jax.Array) -> jax.Array:
@@ -74,8 +70,13 @@ def _softplus_d1_dbeta(x: jax.Array, beta: jax.Array) -> jax.Array:
 
 softplus_d1 = stable_kernel(
   _softplus_d1,
-  derivative=lambda x, beta: softplus_d2(x, beta),
-  param_derivatives={"beta": _softplus_d1_dbeta},
+  derivative=softplus_d2,
+  param_derivatives={
+    "beta": stable.with_twin(
+      _softplus_d1_dbeta,
+      lambda x, beta: stable.sigmoid_prime_scaled(beta * x, jnp.where(jnp.isinf(x), 0.0, x)),
+    )
+  },
 )
 
 
@@ -93,19 +94,26 @@ def _softplus_dbeta(x: jax.Array, beta: jax.Array) -> jax.Array:
   return -jnp.where(low, tail, (t + stable.log1p_unit(e)) / b2)
 
 
+def _softplus_dbeta_twin(x: jax.Array, beta: jax.Array) -> jax.Array:
+  # -(a sigma(-a) + softplus(-a)) / beta^2, a = |beta x|, in kernels (even in z).
+  a = jnp.abs(beta * x)
+  a_safe = jnp.where(jnp.isinf(a), 0.0, a)
+  return -(jnp.where(jnp.isinf(a), 0.0, a_safe * stable.sigmoid(-a_safe)) + softplus1(-a)) / (beta * beta)
+
+
 # beta = 1: z = x exactly, no double word (the same forms with z_lo = 0).
 def _softplus1_d2(x: jax.Array) -> jax.Array:
   return stable.sigmoid_prime_times(x, jnp.ones_like(x))
 
 
-softplus1_d2 = stable_kernel(_softplus1_d2, derivative=stable.partial_by_jvp(_softplus1_d2, 0))
+softplus1_d2 = stable.with_twin(_softplus1_d2, lambda x: stable.sigmoid_prime_scaled(x, jnp.ones_like(x)))
 softplus1_d1 = stable_kernel(lambda x: stable.sigmoid_times(x, jnp.ones_like(x)), derivative=softplus1_d2)
 softplus1 = stable_kernel(lambda x: _softplus_z(x, jnp.zeros_like(x)), derivative=softplus1_d1)
 
 
 @activation(
   derivative=lambda x, beta: softplus_d1(x, beta),
-  param_derivatives={"beta": _softplus_dbeta},
+  param_derivatives={"beta": stable.with_twin(_softplus_dbeta, _softplus_dbeta_twin)},
   constant_kernels={"beta": (1.0, softplus1)},
   family="smooth",
   formula="log(1 + exp(beta x)) / beta",
@@ -310,17 +318,40 @@ def _squareplus_curve(x: jax.Array, b: jax.Array) -> jax.Array:
 def _squareplus_third(x: jax.Array, b: jax.Array) -> jax.Array:
   # squareplus''' = -3 b x / (2 h^5), with x r = x / h in [-1, 1] (its limit +-1 at
   # x = +-inf, where r = 0: the result is 0 there).
-  r = 1.0 / _squareplus_h(x, b)
-  xr = jnp.where(jnp.isinf(x), jnp.sign(x), x * r)
+  r, xr = _squareplus_xr(x, b)
   return ((((-1.5 * b) * r) * xr) * r) * (r * r)
 
 
-squareplus_curve = stable_kernel(_squareplus_curve, derivative=_squareplus_third)
-squareplus_prime = stable_kernel(_squareplus_prime, derivative=lambda x, b: squareplus_curve(x, b))
+def _squareplus_xr(x: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
+  # (r, x r) with r = 1 / h: x r in [-1, 1], its limit +-1 at x = +-inf.
+  r = 1.0 / _squareplus_h(x, b)
+  return r, jnp.where(jnp.isinf(x), jnp.where(x > 0, 1.0, -1.0), jnp.where(jnp.isinf(x), 0.0, x) * r)
+
+
+def _squareplus_curve_db(x: jax.Array, b: jax.Array) -> jax.Array:
+  # d/db b / (2 h^3) = (x^2 / 2 - b / 4) / h^5 = ((x r)^2 / 2 - b r^2 / 4) r^3.
+  r, xr = _squareplus_xr(x, b)
+  return (0.5 * (xr * xr) - (0.25 * b) * (r * r)) * (r * (r * r))
+
+
+def _squareplus_prime_db(x: jax.Array, b: jax.Array) -> jax.Array:
+  # d/db (1 + x / h) / 2 = -x / (4 h^3).
+  r, xr = _squareplus_xr(x, b)
+  return ((-0.25 * xr) * r) * r
+
+
+squareplus_curve = stable_kernel(
+  _squareplus_curve, derivative=_squareplus_third, param_derivatives={"b": _squareplus_curve_db}
+)
+squareplus_prime = stable_kernel(
+  _squareplus_prime, derivative=squareplus_curve, param_derivatives={"b": _squareplus_prime_db}
+)
 
 
 @activation(
-  derivative=lambda x, b: squareplus_prime(x, b),
+  derivative=squareplus_prime,
+  # d/db = 1 / (4 h).
+  param_derivatives={"b": lambda x, b: 0.25 * _squareplus_xr(x, b)[0]},
   family="smooth",
   formula="(x + sqrt(x^2 + b)) / 2",
   output_range="(0, inf)",
@@ -328,7 +359,7 @@ squareplus_prime = stable_kernel(_squareplus_prime, derivative=lambda x, b: squa
   smoothness="C^inf",
   zero_centred=False,
   bounded=False,
-  conventions="squareplus(-inf) = 0, squareplus'(+inf) = 1; b is traced, not differentiable.",
+  conventions="squareplus(-inf) = 0, squareplus'(+inf) = 1; b is traced and differentiable.",
   references=("Barron 2021, arXiv:2112.11687",),
 )
 def squareplus(x: jax.Array, b: jax.Array = 4) -> jax.Array:
