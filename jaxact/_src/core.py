@@ -80,6 +80,7 @@ def stable_kernel(
   derivative: Partial,
   param_derivatives: Mapping[str, Partial] | None = None,
   separate_derivative: bool = True,
+  tangent_scale: Mapping[str, Partial] | None = None,
 ) -> Callable[..., jax.Array]:
   """Wraps ``forward(x, *params)`` in a ``jax.custom_jvp`` with the given partials.
 
@@ -97,12 +98,19 @@ def stable_kernel(
       the derivative alone, not the intermediates it shares with the value (which
       XLA would write out and keep), at the price of computing those twice. False
       where XLA keeps no more for them and they are costly (``gelu``'s double word).
+    tangent_scale: ``{"x" or a parameter name: scale(x, *params)}``: that partial is
+      given multiplied by the scale, a power of two (a select between constants,
+      so its own derivative is 0), which the rule divides out of its product with
+      the tangent. For a partial below the normal range (flushed to 0 on XLA's CPU
+      backend) whose product with a large tangent is not: sigma'(z) for |z| > 87
+      in float32, times a tangent of 1e6.
 
   Returns:
     The kernel: a ``jax.custom_jvp`` function with ``forward``'s positional signature.
   """
   names = list(inspect.signature(forward).parameters)[1:]
   partials = dict(param_derivatives or {})
+  scales = dict(tangent_scale or {})
   unknown = set(partials) - set(names)
   if unknown:
     raise ValueError(f"jaxact: param_derivatives names unknown parameters {sorted(unknown)}")
@@ -148,6 +156,8 @@ def stable_kernel(
         continue
       check(which, partial, primals)
       term = partial(xd, *params) * tangent
+      if which in scales:
+        term = term * (1.0 / scales[which](xd, *params))
       out = term if out is None else out + term
     if out is None:
       return y, jnp.zeros_like(y)

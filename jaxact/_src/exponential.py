@@ -121,7 +121,9 @@ def _celu_curve(x: jax.Array, alpha: jax.Array) -> jax.Array:
 
 
 def _celu_u(x: jax.Array, alpha: jax.Array) -> jax.Array:
-  return jnp.minimum(x, 0.0) / alpha
+  # Not jnp.minimum(x, 0), whose derivative at the tie x = 0 is 1/2: the left branch's,
+  # 1, as in the value's convention (celu''(0) = 1/alpha, so celu'''(0) = 1/alpha^2).
+  return jnp.where(x > 0, 0.0, x) / alpha
 
 
 # The twins (plain e^u): the third and higher derivatives, and the partials in alpha.

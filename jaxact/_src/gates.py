@@ -51,8 +51,12 @@ def _finite(z: jax.Array) -> jax.Array:
 def _gate_d2_twin(z: jax.Array, k) -> jax.Array:
   # k sigma'(z) (2 - z tanh(z / 2)) in kernels: the third and higher derivatives of
   # x sigma(k x) (z = k x) and its partials in k are this one's (stable.with_twin).
-  zs = _finite(z)
-  return stable.sigmoid_prime_scaled(z, k * jnp.where(jnp.isinf(z), 0.0, 2.0 - zs * stable.tanh(0.5 * zs)))
+  # Beyond the clamp of sigma' (where it and every derivative of it times a power
+  # of z is 0, and z tanh(z / 2) may overflow: z = 2.9e38 for lisht at x = 1.5e38 in
+  # float32) the factor is 0.
+  beyond = jnp.abs(z) > stable.SIGMOID_CLAMP[np.dtype(z.dtype)]
+  zs = jnp.where(beyond, 0.0, z)
+  return stable.sigmoid_prime_scaled(z, k * jnp.where(beyond, 0.0, 2.0 - zs * stable.tanh(0.5 * zs)))
 
 
 def _gate_d2(z: jax.Array, z_lo: jax.Array, k: jax.Array) -> jax.Array:
@@ -497,14 +501,33 @@ def _pdf_times(x: jax.Array, m: jax.Array) -> jax.Array:
   return _unshift(((_INV_SQRT2PI * (e + e * em)) * m), low)
 
 
+def _inside(x: jax.Array) -> jax.Array:
+  """x, or 0 beyond the clamp of phi (where phi(x) and every product of it with a
+  power of x is 0, and x^2 may overflow): a guarded factor of m phi(x)."""
+  return jnp.where(jnp.abs(x) > _NORMAL_CLAMP, 0.0, x)
+
+
+# As stable.sigmoid_prime_scaled: where phi(x) < 2^-100 (2^-900 in float64) the
+# partials are given times 2^64 (2^512), the one in x for |m| < 2^32 (2^256).
+_PDF_TANGENT_SCALE = {
+  np.dtype(np.float32): (11.7, 2.0**64, 2.0**32),
+  np.dtype(np.float64): (35.3, 2.0**512, 2.0**256),
+}
+
+
+def _pdf_scale(x: jax.Array, m: jax.Array | None = None) -> jax.Array:
+  return stable.scale_beyond(x, m, _PDF_TANGENT_SCALE)
+
+
 pdf_scaled = stable_kernel(
   _pdf_times,
-  derivative=lambda x, m: pdf_scaled(x, -_finite(x) * m),
-  param_derivatives={"m": lambda x, m: pdf_scaled(x, jnp.ones_like(m))},
+  derivative=lambda x, m: pdf_scaled(x, (-_inside(x) * m) * _pdf_scale(x, m)),
+  param_derivatives={"m": lambda x, m: pdf_scaled(x, jnp.ones_like(m) * _pdf_scale(x))},
+  tangent_scale={"x": _pdf_scale, "m": lambda x, m: _pdf_scale(x)},
 )
 """m phi(x) (phi the normal density) as a kernel: its partials are again such products."""
 
-gelu_erf_d2 = stable.with_twin(_gelu_erf_d2, lambda x: pdf_scaled(x, 2.0 - _finite(x) * _finite(x)))
+gelu_erf_d2 = stable.with_twin(_gelu_erf_d2, lambda x: pdf_scaled(x, 2.0 - _inside(x) * _inside(x)))
 
 
 def _gelu_erf_d1(x: jax.Array) -> jax.Array:

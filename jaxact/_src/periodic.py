@@ -204,10 +204,31 @@ def _snake_d2(x: jax.Array, a: jax.Array) -> jax.Array:
   return 2.0 * a * c2
 
 
-# The twins: snake'' = 2a cos(2ax) and snake' = 1 + sin(2ax) with XLA's sin and cos,
-# for the third and higher derivatives and the partials in a (whose bound
-# 256 eps |x f^(k+1)| covers the argument's rounding).
-snake_d2 = stable.with_twin(_snake_d2, lambda x, a: (2.0 * a) * jnp.cos(2.0 * (a * x)))
+# sin(2ax) and cos(2ax) as a pair of kernels (each the other's partial, times 2a in x
+# and 2x in a), reduced as the values are: XLA's sin and cos of 2ax itself are wrong
+# beyond |2ax| ~ 1e38 (float32), and 2ax overflows before ax does.
+def _sin_2u(x: jax.Array, a: jax.Array) -> jax.Array:
+  return _sin_cos_2u(x, a)[0]
+
+
+def _cos_2u(x: jax.Array, a: jax.Array) -> jax.Array:
+  return _sin_cos_2u(x, a)[1]
+
+
+sin_2u = stable_kernel(
+  _sin_2u,
+  derivative=lambda x, a: (2.0 * a) * cos_2u(x, a),
+  param_derivatives={"a": lambda x, a: (2.0 * x) * cos_2u(x, a)},
+)
+cos_2u = stable_kernel(
+  _cos_2u,
+  derivative=lambda x, a: (-2.0 * a) * sin_2u(x, a),
+  param_derivatives={"a": lambda x, a: (-2.0 * x) * sin_2u(x, a)},
+)
+
+# The twins: snake'' = 2a cos(2ax) and snake' = 1 + sin(2ax) in those kernels, for the
+# third and higher derivatives and the partials in a.
+snake_d2 = stable.with_twin(_snake_d2, lambda x, a: (2.0 * a) * cos_2u(x, a))
 
 
 def _snake_d1(x: jax.Array, a: jax.Array) -> jax.Array:
@@ -217,7 +238,7 @@ def _snake_d1(x: jax.Array, a: jax.Array) -> jax.Array:
 snake_d1 = stable_kernel(
   _snake_d1,
   derivative=lambda x, a: snake_d2(x, a),
-  param_derivatives={"a": stable.partial_by_jvp(lambda x, a: 1.0 + jnp.sin(2.0 * (a * x)), 1)},
+  param_derivatives={"a": lambda x, a: (2.0 * x) * cos_2u(x, a)},
 )
 
 # g'(u) for g(u) = sin^2(u) / u: sum_k (-1)^(k+1) 2^(2k-1) (2k-1) u^(2k-2) / (2k)!, in u^2.

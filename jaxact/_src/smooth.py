@@ -199,8 +199,11 @@ def log_sigmoid(x: jax.Array) -> jax.Array:
 
 
 def _log1mexp_m(x: jax.Array) -> jax.Array:
-  # m = 1 - exp(-x) = -expm1(-x), accurate for small x too.
-  return -stable.expm1_forward(-x)
+  # m = 1 - exp(-x) = -expm1(-x), accurate for small x too; +0 at x = +-0 (so that
+  # the derivatives take their limits from the right there, log1mexp'(0) = +inf),
+  # NaN below 0, where log1mexp and all its derivatives are NaN.
+  m = -stable.expm1_forward(-x)
+  return jnp.where(x < 0, jnp.nan, jnp.where(x == 0, 0.0, m))
 
 
 def _log1mexp_curve(x: jax.Array) -> jax.Array:
@@ -315,28 +318,55 @@ def _squareplus_curve(x: jax.Array, b: jax.Array) -> jax.Array:
   return (((0.5 * b) * r) * r) * r
 
 
+# r = 1 / h and x r = x / h (in [-1, 1]) are kernels whose partials are products of
+# the two: dr/dx = -(x r) r^2, d(x r)/dx = b r^3, dr/db = -r^3 / 2 and
+# d(x r)/db = -(x r) r^2 / 2. Every derivative of squareplus past the second is a
+# polynomial in them, so every order is free of cancellation (autodiff of x / h
+# itself would form r - x^2 r^3 = b r^3, all of it lost for x^2 >> b).
+def _squareplus_r(x: jax.Array, b: jax.Array) -> jax.Array:
+  return 1.0 / _squareplus_h(x, b)
+
+
+def _squareplus_x_over_h(x: jax.Array, b: jax.Array) -> jax.Array:
+  # Its limit +-1 at x = +-inf, where r = 0.
+  r = _squareplus_r(x, b)
+  return jnp.where(jnp.isinf(x), jnp.where(x > 0, 1.0, -1.0), jnp.where(jnp.isinf(x), 0.0, x) * r)
+
+
+def _r_cubed(x: jax.Array, b: jax.Array) -> jax.Array:
+  r = squareplus_r(x, b)
+  return r * (r * r)
+
+
+squareplus_r = stable_kernel(
+  _squareplus_r,
+  derivative=lambda x, b: -squareplus_xr(x, b) * (squareplus_r(x, b) * squareplus_r(x, b)),
+  param_derivatives={"b": lambda x, b: -0.5 * _r_cubed(x, b)},
+)
+squareplus_xr = stable_kernel(
+  _squareplus_x_over_h,
+  derivative=lambda x, b: b * _r_cubed(x, b),
+  param_derivatives={
+    "b": lambda x, b: (-0.5 * squareplus_xr(x, b)) * (squareplus_r(x, b) * squareplus_r(x, b))
+  },
+)
+
+
 def _squareplus_third(x: jax.Array, b: jax.Array) -> jax.Array:
-  # squareplus''' = -3 b x / (2 h^5), with x r = x / h in [-1, 1] (its limit +-1 at
-  # x = +-inf, where r = 0: the result is 0 there).
-  r, xr = _squareplus_xr(x, b)
+  # squareplus''' = -3 b x / (2 h^5) = -1.5 b (x r) r^4 (its limit 0 at x = +-inf).
+  r, xr = squareplus_r(x, b), squareplus_xr(x, b)
   return ((((-1.5 * b) * r) * xr) * r) * (r * r)
-
-
-def _squareplus_xr(x: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
-  # (r, x r) with r = 1 / h: x r in [-1, 1], its limit +-1 at x = +-inf.
-  r = 1.0 / _squareplus_h(x, b)
-  return r, jnp.where(jnp.isinf(x), jnp.where(x > 0, 1.0, -1.0), jnp.where(jnp.isinf(x), 0.0, x) * r)
 
 
 def _squareplus_curve_db(x: jax.Array, b: jax.Array) -> jax.Array:
   # d/db b / (2 h^3) = (x^2 / 2 - b / 4) / h^5 = ((x r)^2 / 2 - b r^2 / 4) r^3.
-  r, xr = _squareplus_xr(x, b)
+  r, xr = squareplus_r(x, b), squareplus_xr(x, b)
   return (0.5 * (xr * xr) - (0.25 * b) * (r * r)) * (r * (r * r))
 
 
 def _squareplus_prime_db(x: jax.Array, b: jax.Array) -> jax.Array:
   # d/db (1 + x / h) / 2 = -x / (4 h^3).
-  r, xr = _squareplus_xr(x, b)
+  r, xr = squareplus_r(x, b), squareplus_xr(x, b)
   return ((-0.25 * xr) * r) * r
 
 
@@ -351,7 +381,7 @@ squareplus_prime = stable_kernel(
 @activation(
   derivative=squareplus_prime,
   # d/db = 1 / (4 h).
-  param_derivatives={"b": lambda x, b: 0.25 * _squareplus_xr(x, b)[0]},
+  param_derivatives={"b": lambda x, b: 0.25 * squareplus_r(x, b)},
   family="smooth",
   formula="(x + sqrt(x^2 + b)) / 2",
   output_range="(0, inf)",

@@ -328,6 +328,8 @@ def exp_times(u: jax.Array, m: jax.Array, u_lo: jax.Array | None = None) -> jax.
 # k + c is still a normal exponent. Beyond the clamp the sigmoid terms are taken as 0
 # (m sigma(-|z|) underflows there unless |m| > 4e17 in float32, 4e126 in float64).
 _SIGMOID_SCALE = {np.dtype(np.float32): (128.0, 64), np.dtype(np.float64): (1000.0, 512)}
+SIGMOID_CLAMP = {k: v[0] for k, v in _SIGMOID_SCALE.items()}
+"""|z| beyond which sigma'(z) is taken as 0 (``exp_neg_abs_parts``), per dtype."""
 
 
 def exp_neg_abs_parts(
@@ -410,10 +412,36 @@ def _sigmoid_prime_scaled_forward(z: jax.Array, m: jax.Array) -> jax.Array:
   return sigmoid_prime_times(z, m)
 
 
+# Where sigma'(z) < 2^-100 (|z| > 69.4 in float32; 2^-900 and 624 in float64), the
+# partials are given times 2^64 (2^512) and the rule divides the scale out of their
+# products with the tangents (stable_kernel's tangent_scale): sigma'(z) alone may be
+# subnormal where sigma'(z) times m's tangent is not (gelu's fourth derivative at
+# x = -10.5 in float32 is 24 times the smallest normal). The partial in z carries m:
+# it is scaled only for |m| < 2^32 (2^256), so that no scaled partial, and no
+# product of one with a finite tangent, overflows, and the scales of nested orders
+# do not compound.
+_TANGENT_SCALE = {
+  np.dtype(np.float32): (69.4, 2.0**64, 2.0**32),
+  np.dtype(np.float64): (624.0, 2.0**512, 2.0**256),
+}
+
+
+def scale_beyond(z: jax.Array, m: jax.Array | None = None, table: dict = _TANGENT_SCALE) -> jax.Array:
+  """The tangent scale of a partial in e^-|z| (times m): the table's power of two for
+  |z| beyond its bound (and |m| below its limit), else 1; a select between constants,
+  so its derivative is 0."""
+  bound, scale, limit = table[np.dtype(z.dtype)]
+  beyond = jnp.abs(z) > bound
+  if m is not None:
+    beyond = beyond & (jnp.abs(m) < limit)
+  return jnp.where(beyond, scale, 1.0).astype(z.dtype)
+
+
 sigmoid_prime_scaled = stable_kernel(
   _sigmoid_prime_scaled_forward,
-  derivative=lambda z, m: sigmoid_prime_scaled(z, -m * tanh(0.5 * z)),
-  param_derivatives={"m": lambda z, m: sigmoid_prime_scaled(z, jnp.ones_like(m))},
+  derivative=lambda z, m: sigmoid_prime_scaled(z, (-m * tanh(0.5 * z)) * scale_beyond(z, m)),
+  param_derivatives={"m": lambda z, m: sigmoid_prime_scaled(z, jnp.ones_like(m) * scale_beyond(z))},
+  tangent_scale={"x": scale_beyond, "m": lambda z, m: scale_beyond(z)},
 )
 """m sigma'(z) as a kernel (``sigmoid_prime_times``: right where sigma'(z) alone is
 subnormal); its partials are again such products, so every order is right. A twin

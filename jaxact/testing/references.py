@@ -36,6 +36,13 @@ class Reference:
   d2: Callable[..., Any]
   params: Mapping[str, float] = dataclasses.field(default_factory=dict)
   kinks: tuple[float, ...] = (0.0,)
+  poles: bool = False
+  periodic: bool = False
+  """f'' is periodic (snake): the derivative tower's finite differences step 2^-70,
+  not 2^-70 |x|, which would span many periods at large |x|."""
+  """f'' has a pole at the kinks (log1mexp at 0): the derivative tower's finite
+  differences (``_tower.reference_tower_near_poles``) then step a small fraction of the
+  distance to it."""
 
 
 def _em(x):
@@ -346,7 +353,7 @@ ELEMENTWISE.update(
       d2=lambda x, lambd: mp.mpf(0),
       kinks=(-0.5, 0.5),
     ),
-    "log1mexp": Reference(f=_log1mexp, d1=_log1mexp_d1, d2=_log1mexp_d2),
+    "log1mexp": Reference(f=_log1mexp, d1=_log1mexp_d1, d2=_log1mexp_d2, poles=True),
     "silu": Reference(f=_gate_f, d1=_gate_d1, d2=_gate_d2),
     "gelu_erf": Reference(f=_gelu_erf_f, d1=_gelu_erf_d1, d2=_gelu_erf_d2),
     "gelu_tanh": Reference(f=_gelu_tanh_f, d1=_gelu_tanh_d1, d2=_gelu_tanh_d2),
@@ -410,6 +417,7 @@ ELEMENTWISE.update(
       d1=lambda x, frequency: mp.nan if mp.isinf(x) else 1 + mp.sin(2 * frequency * x),
       d2=lambda x, frequency: mp.nan if mp.isinf(x) else 2 * frequency * mp.cos(2 * frequency * x),
       kinks=(0.0, -0.78539816, 2.35619449),
+      periodic=True,
     ),
     # The kinks, and the zeros of f and f' (where terms cancel) at both parameter sets.
     "xielu": Reference(
