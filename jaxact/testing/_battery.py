@@ -42,6 +42,9 @@ class DtypeResult:
     nan_propagates: NaN input gives NaN value and derivatives.
     excluded: points left out, and why.
     skipped: why the dtype was not measured (empty if it was).
+    undefined: grid points outside the function's domain (the reference raises),
+      counted apart from ``points``; value and derivatives must be NaN there.
+    defined_at_undefined: of those, the points where a value or derivative is not NaN.
   """
 
   dtype: str
@@ -53,13 +56,15 @@ class DtypeResult:
   nan_propagates: bool = True
   excluded: str = ""
   skipped: str = ""
+  undefined: int = 0
+  defined_at_undefined: int = 0
 
   @property
   def passed(self) -> bool:
     if self.skipped:
       return True
     within = all(e <= b for e, b in zip(self.max_ulp, self.bounds))
-    return within and self.nonfinite == 0 and self.nan_propagates
+    return within and self.nonfinite == 0 and self.nan_propagates and self.defined_at_undefined == 0
 
   def failures(self) -> list[str]:
     out = []
@@ -72,6 +77,8 @@ class DtypeResult:
       out.append(f"{self.dtype}: {self.nonfinite} non-finite derivatives where the exact one is finite")
     if not self.nan_propagates:
       out.append(f"{self.dtype}: NaN input does not give NaN value and derivatives")
+    if self.defined_at_undefined:
+      out.append(f"{self.dtype}: {self.defined_at_undefined} points outside the domain not NaN")
     return out
 
 
@@ -109,6 +116,9 @@ class Report:
       lines.append(
         f"  {r.dtype:<9}{r.points:>7}{cells}{r.nonfinite:>12}  {'yes' if r.nan_propagates else 'NO'}"
       )
+      if r.undefined:
+        ok = "all NaN" if not r.defined_at_undefined else f"{r.defined_at_undefined} NOT NaN"
+        lines.append(f"  {'':<9}(and {r.undefined} points outside the domain: {ok})")
     lines += [f"  FAIL {f}" for f in self.failures()]
     return "\n".join(lines)
 
@@ -279,21 +289,28 @@ def check_activation(
       keep_x &= (xs >= domain[0]) & (xs <= domain[1])
     key = tuple(sorted(p_rounded.items()))
     errs, worst, nonfinite, excluded = [], [], 0, 0
+    bad_undefined = np.zeros(xs.shape, bool)
     for q, which, c in zip(QUANTITIES, ("f", "d1", "d2"), fns(x_arr)):
       if cached is not None:
         hi, lo = cached[which]
       else:
         hi, lo = _cached_reference(reference, which, xs.tobytes(), key)
       computed = np.asarray(c, np.float64)
+      if q == "value":
+        # Outside the domain (the value's reference raises): the documented result
+        # is NaN, in value and derivatives. (A derivative's reference may raise
+        # where the value is defined, as log1mexp' at 0, whose limit is +inf: left
+        # out with the excluded points.)
+        undefined = keep_x & np.isnan(hi)
+        res.undefined = int(undefined.sum())
+      bad_undefined |= undefined & ~np.isnan(computed)
       keep = keep_x & ~np.isnan(hi)
       subnormal = (hi != 0) & (np.abs(hi) < tiny)
       if flush:
-        keep &= ~subnormal
-      else:
-        # Some backends flush only some operations (XLA's GPU backend: quotients
-        # with a huge divisor): a subnormal exact result computed as 0 is a flush.
+        # Only what a flush gives is exempt, and only on a dtype the backend flushes:
+        # a subnormal exact result computed as 0.
         keep &= ~(subnormal & (computed == 0))
-      excluded = max(excluded, int((~keep).sum()))
+      excluded = max(excluded, int((~keep & ~undefined).sum()))
       err = _ulp.ulp_error(computed, hi, lo, dtype)[keep]
       if q != "value":
         with np.errstate(over="ignore"):
@@ -302,10 +319,11 @@ def check_activation(
       i = int(np.argmax(err)) if err.size else 0
       errs.append(float(err[i]) if err.size else 0.0)
       worst.append(float(xs[keep][i]) if err.size else 0.0)
-    res.points = int(keep_x.sum())
+    res.points = int(keep_x.sum()) - res.undefined
+    res.defined_at_undefined = int(bad_undefined.sum())
     res.max_ulp, res.worst_x, res.nonfinite = tuple(errs), tuple(worst), nonfinite
     if excluded:
-      res.excluded = f"{excluded} points with subnormal input or exact result flushed (or NaN exact)"
+      res.excluded = f"{excluded} points with subnormal input, or subnormal exact result computed as 0"
       if domain is not None:
         res.excluded += f", or outside [{domain[0]:g}, {domain[1]:g}]"
     nan_out = [np.asarray(c, np.float64)[0] for c in fns(jnp.asarray([np.nan], dtype))]
