@@ -149,19 +149,41 @@ def test_grid_covers_the_whole_range():
     np.testing.assert_array_equal(x, x.astype(dtype).astype(np.float64))
 
 
+def binade_counts(x: np.ndarray, dtype) -> np.ndarray:
+  """Points of ``x`` in each binade of ``dtype`` from the smallest normal to the
+  largest finite number that lies wholly outside the dense grid on [-20, 20] (step
+  0.02), per sign: every such binade is counted, empty ones as 0."""
+  fi = jt._ulp.finfo(dtype)
+  e_tiny, e_max = np.frexp(float(fi.tiny))[1], np.frexp(float(fi.max))[1]
+  binades = np.arange(e_tiny, e_max + 1)  # frexp's exponent: [2^(e-1), 2^e)
+  outside = (binades <= -6) | (binades >= 6)  # [.., 2^-6) and [32, ..)
+  out = []
+  for mags in (x[(x > 0) & np.isfinite(x)], -x[(x < 0) & np.isfinite(x)]):
+    mags = mags[mags >= float(fi.tiny)]
+    counts = np.bincount(np.frexp(mags)[1] - e_tiny, minlength=binades.size)
+    out.append(counts[outside])
+  return np.concatenate(out)
+
+
 def test_grid_magnitudes_are_the_same_number_per_binade():
   # The magnitudes are evenly spaced bit patterns, from integer arithmetic only (no
   # exp2, whose last bit differs between CPUs and would change the cache's keys):
-  # every binade from the smallest normal to the largest gets the same count, to 1.
+  # every binade from the smallest normal to the largest, of either sign, gets at
+  # least 8 and the same count, to 1.
   for name, dtype in jt._ulp.DTYPES.items():
-    fi = jt._ulp.finfo(dtype)
-    x = jt.grid(dtype)
-    mags = x[(x >= float(fi.tiny)) & np.isfinite(x)]
-    # whole binades outside the dense grid on [-20, 20] (step 0.02)
-    mags = mags[(mags >= 32.0) | (mags < 2.0**-6)]
-    counts = np.bincount(np.frexp(mags)[1] - np.frexp(float(fi.tiny))[1])
-    counts = counts[counts > 0]
-    assert counts.max() - counts.min() <= 1, (name, counts.min(), counts.max())
+    counts = binade_counts(jt.grid(dtype), dtype)
+    assert counts.min() >= 8 and counts.max() - counts.min() <= 1, (name, counts.min(), counts.max())
+  assert jt.grid(np.float64).size > 2 * 8 * 2046
+
+
+def test_binade_counts_see_a_thin_or_empty_binade():
+  # The check above can fail: 1,200 magnitudes per sign over float64's 2,046
+  # binades leave most of them with 0 or 1 point.
+  counts = binade_counts(jt.grid(np.float64, per_sign=1200), np.float64)
+  assert counts.min() == 0
+  thin = jt.grid(np.float32)
+  thin = thin[~((thin > 2.0**40) & (thin < 2.0**41))]  # one binade emptied
+  assert binade_counts(thin, np.float32).min() == 0
 
 
 def test_ulp_is_that_of_the_binade_below_a_power_of_two():

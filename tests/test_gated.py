@@ -95,3 +95,39 @@ def test_half_precision_keeps_one_residual():
     _, vjp = jax.vjp(jaxact.swiglu, x)
     residuals = [(r.shape, r.dtype) for r in jax.tree_util.tree_leaves(vjp) if r.size > 1]
     assert residuals == [((8, 16), np.dtype(dtype))], residuals
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_glu_where_the_gate_alone_is_subnormal(dtype):
+  # sigmoid(b) is subnormal (flushed to 0 on XLA's CPU backend) and a sigmoid(b) is
+  # not: the value, d/da, d/db, d^2/db^2 and d^3/db^3 are products a sigma^(k)(b).
+  # a = 1e30 at b = -1 checks that no scaled intermediate overflows.
+  b_tail = -95.588 if dtype == jnp.float32 else -720.5
+  cases = [(1.2e11, b_tail), (-3e25, b_tail - 3.0), (1e30, -1.0), (2.0, b_tail)]
+
+  def glu(a, b):
+    return jaxact.glu(jnp.stack([a, b]))[0]
+
+  d_b = jax.grad(glu, argnums=1)
+  quantities = [
+    (glu, 0),
+    (d_b, 1),
+    (jax.grad(d_b, argnums=1), 2),
+    (jax.grad(jax.grad(d_b, argnums=1), argnums=1), 3),
+    (jax.jacfwd(jax.jacrev(d_b, argnums=1), argnums=1), 3),
+  ]
+  eps = float(jnp.finfo(dtype).eps)
+  tiny = float(jnp.finfo(dtype).tiny)
+  for a, b in cases:
+    a_, b_ = jnp.asarray(a, dtype), jnp.asarray(b, dtype)
+    for f, k in quantities:
+      got = float(f(a_, b_))
+      with mp.workdps(60):
+        exact = mp.mpf(float(a_)) * mp.diff(lambda t: 1 / (1 + mp.exp(-t)), mp.mpf(float(b_)), k)
+      if abs(exact) < tiny:
+        continue
+      assert np.isfinite(got), (a, b, k, got)
+      assert abs(got - float(exact)) <= 16 * eps * abs(float(exact)), (a, b, k, got, float(exact))
+  # And in a: d/da = sigma(b), d^2/da db = sigma'(b), normal where the products above are.
+  da = jax.grad(glu, argnums=0)(jnp.asarray(1e30, dtype), jnp.asarray(-1.0, dtype))
+  assert abs(float(da) - 1 / (1 + np.exp(1.0))) <= 4 * eps

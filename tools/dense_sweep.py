@@ -1,7 +1,7 @@
 """Dense sweep of the element-wise activations against mpmath, between the battery's grid points.
 
-The battery measures about 4,400 points per dtype, spread over the whole range (about
-five per binade). A bound can be missed between them: in a cancellation zone next to a
+The battery measures about 6,100 points in float32 and 34,700 in float64, spread over
+the whole range (at least eight per binade). A bound can be missed between them: in a cancellation zone next to a
 zero of a derivative, or in a window a few tenths wide where a factor is subnormal and
 the result is not. This script measures value, f' and f'' on about 70,000 points:
 a uniform grid of step 0.002 on [-40, 40], 20,000 normal samples times 5, and 3,000

@@ -396,16 +396,20 @@ def sigmoid_prime_times(
   subnormal; 0 at z = +-inf. ``m2`` is a second factor applied before the scaling (as
   x in x^2 sigma'(z), where x sigma'(z) may be subnormal and the product not).
 
-  sigma'(z) = e / (1 + e)^2 with e = e^-|z| from ``exp_neg_abs_scaled`` (scaled by 2^c,
-  and the product by 2^-c last, a constant factor that XLA may move outwards past
-  further products and sums); 0 beyond the clamp, where sigma'(z) underflows.
+  sigma'(z) = e / (1 + e)^2 with e = e^-|z| from ``exp_neg_abs_scaled``, scaled by
+  2^c (and the product by 2^-c last) only where sigma'(z) < 2^-100 (|z| over
+  ``_TANGENT_SCALE``'s bound), so that m e does not overflow for any finite m whose
+  product m sigma'(z) is finite (m = 1e30 at z = -1 in float32); 0 beyond the clamp,
+  where sigma'(z) underflows. The scale is a power of two: near, the products are
+  those of e^-|z| itself.
   """
   e, unscale, beyond = exp_neg_abs_scaled(z, z_lo)
   d = 1.0 + e * unscale
-  me = (m * e) / (d * d)
+  far = jnp.abs(z) > _TANGENT_SCALE[np.dtype(z.dtype)][0]
+  me = (m * (e * jnp.where(far, 1.0, unscale))) / (d * d)
   if m2 is not None:
     me = me * m2
-  return jnp.where(beyond, 0.0, me * unscale)
+  return jnp.where(beyond, 0.0, me * jnp.where(far, unscale, 1.0))
 
 
 def _sigmoid_prime_scaled_forward(z: jax.Array, m: jax.Array) -> jax.Array:
@@ -448,6 +452,39 @@ subnormal); its partials are again such products, so every order is right. A twi
 (``with_twin``) that writes a derivative as sigma'(z) times a factor keeps the scaling
 at every order. m must be finite where z is +-inf (the product is 0 there)."""
 
+
+def _sigmoid_product_forward(z: jax.Array, m: jax.Array) -> jax.Array:
+  # m sigma(z) for any finite m: e^-|z| is scaled by 2^c (exp_neg_abs_scaled) only
+  # where sigma'(z) < 2^-100 (|z| over _TANGENT_SCALE's bound), where m e 2^c
+  # cannot overflow (m <= max, e <= 2^-100 2^c); sigmoid_times scales everywhere,
+  # for the bounded factors of its callers, and overflows for |m| > 2^64 (float32).
+  # The scale is a power of two: near the products are those of sigmoid_times.
+  e, unscale, beyond = exp_neg_abs_scaled(z)
+  far = jnp.abs(z) > _TANGENT_SCALE[np.dtype(z.dtype)][0]
+  pos = z >= 0
+  # m * 0 beyond the clamp: 0 for finite m, NaN for m = +-inf (0 inf).
+  num = jnp.where(pos, m, jnp.where(beyond, m * 0.0, m * (e * jnp.where(far, 1.0, unscale))))
+  return (num / (1.0 + e * unscale)) * jnp.where(pos | ~far, 1.0, unscale)
+
+
+def scale_below(z: jax.Array, m: jax.Array | None = None) -> jax.Array:
+  """The tangent scale of sigma(z) (times m): ``scale_beyond``'s power of two for z
+  below minus its bound only (sigma(z) is near 1 above), else 1."""
+  bound, scale, _ = _TANGENT_SCALE[np.dtype(z.dtype)]
+  return jnp.where(z < -bound, scale, 1.0).astype(z.dtype)
+
+
+sigmoid_product = stable_kernel(
+  _sigmoid_product_forward,
+  derivative=lambda z, m: sigmoid_prime_scaled(z, m * scale_beyond(z, m)),
+  param_derivatives={"m": lambda z, m: sigmoid_product(z, jnp.ones_like(m) * scale_below(z))},
+  tangent_scale={"x": scale_beyond, "m": lambda z, m: scale_below(z)},
+)
+"""m sigma(z) as a kernel, for any finite m: right where sigma(z) alone is subnormal
+(flushed to 0 on XLA's CPU backend) and the product is not, as glu's a sigma(b) for
+a = 1.2e11, b = -95.6 in float32 (3.7e-31). Its partials are m sigma'(z)
+(``sigmoid_prime_scaled``) and sigma(z), again such products, scaled where they are
+below 2^-100 (``tangent_scale``), so every order is right."""
 
 # Error-free transformations (double-word arithmetic), for arguments whose rounding
 # error is amplified, as that of z in exp(z) for large |z|. split() keeps the high

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -148,16 +149,26 @@ def _split(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
       h = float(v)
       hi[i] = h
       lo[i] = float(v - h) if h != 0 or v == 0 else float(v)
+      if lo[i] == 0 and v != h and h != 0:
+        # The residual is half the smallest subnormal or less (v within it of a
+        # multiple of it: x/2 just below the smallest normal, which a flushing
+        # backend flushes): kept as that smallest subnormal, so that its sign says
+        # on which side of hi v lies (the measured error grows by 0.5 ULP at most).
+        lo[i] = 5e-324 if v > h else -5e-324
   return hi, lo
 
 
-def _evaluate_reference(g: Callable[..., Any], xs: np.ndarray, params: Mapping[str, float]):
+def _evaluate_reference(
+  g: Callable[..., Any], xs: np.ndarray, params: Mapping[str, float], times: np.ndarray | None = None
+):
+  # times: a factor per point, applied at DPS digits (check_gated's a).
   mp_params = {k: mp.mpf(v) for k, v in params.items()}
   out = []
   with mp.workdps(DPS):
-    for x in xs:
+    for i, x in enumerate(xs):
       try:
-        out.append(g(mp.mpf(float(x)), **mp_params))
+        v = g(mp.mpf(float(x)), **mp_params)
+        out.append(v if times is None else mp.mpf(float(times[i])) * v)
       except (ValueError, ZeroDivisionError, OverflowError):
         out.append(None)
   return _split(out)
@@ -305,7 +316,7 @@ def check_activation(
         res.undefined = int(undefined.sum())
       bad_undefined |= undefined & ~np.isnan(computed)
       keep = keep_x & ~np.isnan(hi)
-      subnormal = (hi != 0) & (np.abs(hi) < tiny)
+      subnormal = _below_normal(hi, lo, tiny)
       if flush:
         # Only what a flush gives is exempt, and only on a dtype the backend flushes:
         # a subnormal exact result computed as 0.
@@ -331,8 +342,26 @@ def check_activation(
   return Report(name=name, kind="elementwise", results=results)
 
 
-# The linear halves a paired with the grid of b in check_gated, in turn.
+def _below_normal(hi: np.ndarray, lo: np.ndarray, tiny: float) -> np.ndarray:
+  """Where the exact value hi + lo is nonzero and below the smallest normal ``tiny``
+  in magnitude: hi below it, or hi = +-tiny and lo towards 0 (the exact value is
+  then subnormal and rounds up to tiny; a backend that flushes subnormal results
+  flushes it before rounding: 0.25 (4 tiny - ulp) is 0 on XLA's CPU backend)."""
+  mag = np.abs(hi)
+  with np.errstate(invalid="ignore"):
+    return (hi != 0) & ((mag < tiny) | ((mag == tiny) & (lo * np.sign(hi) < 0)))
+
+
+# The linear halves a paired with the grid of b in check_gated, in turn, then
+# +-sqrt(max) of the dtype (1.8e19 in float32): a f(b) is normal where f(b) alone is
+# far below the normal range.
 _GATED_A = (1.0, -2.5, 0.375, -7.0, 1e3, -3e-3)
+
+
+def gated_a(dtype, n: int) -> np.ndarray:
+  """The n linear halves a of check_gated's rows, as float64 values of ``dtype``."""
+  big = math.sqrt(float(_ulp.finfo(dtype).max))
+  return np.resize(np.asarray([*_GATED_A, big, -big]), n).astype(dtype).astype(np.float64)
 
 
 def _times(a: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -349,6 +378,26 @@ def _times(a: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, n
   return _split(out)
 
 
+def _products(reference: Reference, a: np.ndarray, xs: np.ndarray, params: Mapping[str, float], gs, dtype):
+  """a g(x), a g'(x), a g''(x) as (hi, lo) pairs from the pairs ``gs`` of g, g', g''.
+
+  A float64 pair holds g to 2^-1074 only (and with fewer bits below 2^-1022), where a
+  g may be a number of ``dtype`` (float64: a = 1e154, g = e^-800): there the product
+  is formed from mpmath's g at DPS digits.
+  """
+  fi = _ulp.finfo(dtype)
+  small = float(np.finfo(np.float64).tiny)
+  out = []
+  for which, (hi, lo) in zip(("f", "d1", "d2"), gs):
+    p_hi, p_lo = _times(a, hi, lo)
+    redo = (np.abs(hi) < small) & (np.abs(a) * small >= float(fi.tiny) * float(fi.eps))
+    if redo.any():
+      r_hi, r_lo = _evaluate_reference(getattr(reference, which), xs[redo], params, a[redo])
+      p_hi[redo], p_lo[redo] = r_hi, r_lo
+    out.append((p_hi, p_lo))
+  return out
+
+
 def check_gated(
   fn: Callable[..., Any],
   reference: Reference,
@@ -363,7 +412,10 @@ def check_gated(
 
   Rows ``[a, b]`` (``axis=-1`` of size 2): ``b`` runs over the grid of
   :func:`check_activation`, ``a`` over a fixed cycle of values of both signs and
-  several scales. Measured element-wise, in ULPs at the exact value: the value
+  several scales up to the square root of the dtype's largest value (:func:`gated_a`).
+  Where ``g``, ``g'`` or ``g''`` is below the normal range of the compute dtype, the
+  quantities made from it are left out, unless ``fn.scaled_product`` says that the
+  GLU's products are right there (glu). Measured element-wise, in ULPs at the exact value: the value
   ``a g(b)``; the gradient of the sum of the outputs, ``g(b)`` (in ``a``) and
   ``a g'(b)`` (in ``b``), reported together as d1; its derivative along ``(1, 1)``,
   ``g'(b)`` (in ``a``) and ``g'(b) + a g''(b)`` (in ``b``) as d2, the latter in ULPs
@@ -402,18 +454,26 @@ def check_gated(
     exact = None if cache is None or activation_name is None else cache.get(activation_name, key)
     if exact is None:
       exact = reference_values(reference, xs, p_rounded)
-    a = np.resize(np.asarray(_GATED_A), xs.size).astype(dtype).astype(np.float64)
+    a = gated_a(dtype, xs.size)
     rows_ = jnp.asarray(np.stack([a, xs], axis=1).astype(dtype))
     value, grad, hvp = (np.asarray(c, np.float64) for c in fns(rows_))
     g0, g1, g2 = exact["f"], exact["d1"], exact["d2"]
-    a_g1, a_g2 = _times(a, *g1), _times(a, *g2)
+    a_g0, a_g1, a_g2 = _products(reference, a, xs, p_rounded, (g0, g1, g2), dtype)
     # Where g, g' or g'' is itself subnormal in the compute dtype it has fewer
     # significant bits than the product needs (none, where flushed): such points
-    # are left out of the quantities made from it.
+    # are left out of the quantities made from it, unless the GLU forms its products
+    # with scaled kernels (``fn.scaled_product``: glu), which are measured there.
     ctiny = float(_ulp.finfo(checks.compute_dtype(dtype)).tiny)
-    sub0, sub1, sub2 = ((g[0] != 0) & (np.abs(g[0]) < ctiny) for g in (g0, g1, g2))
+    if getattr(fn, "scaled_product", False):
+      sub0 = sub1 = sub2 = np.zeros(xs.shape, bool)
+    else:
+      # (g = 0 in its pair, a g not: g is below float64's range.)
+      sub0, sub1, sub2 = (
+        _below_normal(*g, ctiny) | ((g[0] == 0) & (ag[0] != 0))
+        for g, ag in ((g0, a_g0), (g1, a_g1), (g2, a_g2))
+      )
     measured = [
-      [(value, _times(a, *g0), None, sub0)],
+      [(value, a_g0, None, sub0)],
       [(grad[:, 0], g0, None, sub0), (grad[:, 1], a_g1, None, sub1)],
       [
         (hvp[:, 0], g1, None, sub1),
@@ -430,7 +490,7 @@ def check_gated(
       e_max, x_max = 0.0, 0.0
       for computed, (hi, lo), scale, inner_subnormal in parts:
         keep = keep_x & ~np.isnan(hi) & ~inner_subnormal
-        subnormal = (hi != 0) & (np.abs(hi) < tiny)
+        subnormal = _below_normal(hi, lo, tiny)
         keep &= ~subnormal if flush else ~(subnormal & (computed == 0))
         if scale is None:
           err = _ulp.ulp_error(computed, hi, lo, dtype)

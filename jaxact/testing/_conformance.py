@@ -113,6 +113,20 @@ def format_table(result: dict[str, Any]) -> str:
       )
   failed = [rep["name"] for rep in result["reports"] if not rep["passed"]]
   lines.append("")
+  if result.get("exhaustive"):
+    # The table's two decimals hide whether every result is correctly rounded.
+    measured = [
+      (e, rep["name"], r["dtype"], q)
+      for rep in result["reports"]
+      for r in rep["results"]
+      if not r["skipped"]
+      for e, q in zip(r["max_ulp"], ("value", "f1", "f2"))
+    ]
+    if measured:
+      e, name, dtype, q = max(measured)
+      lines.append(f"largest error: {e:.6f} ULP ({name} {q}, {dtype})")
+      over = sorted({f"{n} ({d})" for e, n, d, _ in measured if e > 0.5})
+      lines.append("not correctly rounded somewhere: " + (", ".join(over) if over else "none"))
   if result["no_reference"]:
     lines.append(f"not measured (no mpmath reference): {', '.join(result['no_reference'])}")
   n = len(result["reports"])

@@ -37,7 +37,8 @@ def grid(
   dtype,
   *,
   kinks=(0.0,),
-  per_sign: int = 1200,
+  per_sign: int | None = None,
+  per_binade: int = 8,
   dense: int = 2001,
   dense_width: float = 20.0,
   exhaustive: bool = False,
@@ -49,9 +50,12 @@ def grid(
 
   Magnitudes from the smallest normal to the largest finite number (both signs),
   evenly spaced in their bit patterns (so about evenly in log2: the same number of
-  points in every binade), a dense uniform grid on ``[-dense_width, dense_width]``,
-  every kink with its neighbours a few ULP away, 0, and +-inf. Every point is a value
-  of ``dtype`` (rounded there), returned exactly in float64.
+  points in every binade, to one): ``per_sign`` of them, by default enough for
+  ``per_binade`` in every binade and at least 1200 (float64: 16,369, 8 or 9 in each
+  of its 2,046 binades; float32 and bfloat16: 2,033; float16: 1,200), a dense
+  uniform grid on ``[-dense_width, dense_width]``, every kink with its neighbours a
+  few ULP away, 0, and +-inf. Every point is a value of ``dtype`` (rounded there),
+  returned exactly in float64.
 
   The points come from integer and correctly rounded arithmetic only, never from a
   math library's exp2 or log2, whose last bit differs between CPUs: the same grid
@@ -63,6 +67,11 @@ def grid(
   fi = finfo(dtype)
   uint = np.dtype(f"uint{8 * dtype.itemsize}")
   lo, hi = (int(np.asarray(v, dtype).view(uint)) for v in (fi.tiny, fi.max))
+  if per_sign is None:
+    # hi - lo is one pattern short of a whole number of binades of 2^nmant patterns:
+    # a step of (hi - lo) / (per_binade * binades) is below 2^nmant / per_binade.
+    binades = -(-(hi - lo) // (1 << fi.nmant))
+    per_sign = max(1200, per_binade * binades + 1)
   bits = np.array([lo + (hi - lo) * i // (per_sign - 1) for i in range(per_sign)], uint)
   mags = bits.view(dtype).astype(np.float64)
   pts = [mags, -mags, np.linspace(-dense_width, dense_width, dense), [0.0, np.inf, -np.inf]]

@@ -37,12 +37,12 @@ class Reference:
   params: Mapping[str, float] = dataclasses.field(default_factory=dict)
   kinks: tuple[float, ...] = (0.0,)
   poles: bool = False
-  periodic: bool = False
-  """f'' is periodic (snake): the derivative tower's finite differences step 2^-70,
-  not 2^-70 |x|, which would span many periods at large |x|."""
   """f'' has a pole at the kinks (log1mexp at 0): the derivative tower's finite
   differences (``_tower.reference_tower_near_poles``) then step a small fraction of the
   distance to it."""
+  periodic: bool = False
+  """f'' is periodic (snake): the derivative tower's finite differences step 2^-70,
+  not 2^-70 |x|, which would span many periods at large |x|."""
 
 
 def _em(x):
