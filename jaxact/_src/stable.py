@@ -396,20 +396,28 @@ def sigmoid_prime_times(
   subnormal; 0 at z = +-inf. ``m2`` is a second factor applied before the scaling (as
   x in x^2 sigma'(z), where x sigma'(z) may be subnormal and the product not).
 
-  sigma'(z) = e / (1 + e)^2 with e = e^-|z| from ``exp_neg_abs_scaled``, scaled by
-  2^c (and the product by 2^-c last) only where sigma'(z) < 2^-100 (|z| over
-  ``_TANGENT_SCALE``'s bound), so that m e does not overflow for any finite m whose
-  product m sigma'(z) is finite (m = 1e30 at z = -1 in float32); 0 beyond the clamp,
-  where sigma'(z) underflows. The scale is a power of two: near, the products are
-  those of e^-|z| itself.
+  sigma'(z) = e / (1 + e)^2 with e = e^-|z| from ``exp_neg_abs_scaled``: scaled by
+  2^c, and the product by 2^-c last, where sigma'(z) < 2^-100 or |m| is below
+  ``_TANGENT_SCALE``'s limit (2^32 in float32), so that m e sigma'(z) m2 keeps its bits
+  where m sigma'(z) alone is subnormal; unscaled for larger m, where m e 2^c could
+  overflow (m = 1e30 at z = -1 in float32). 0 beyond the clamp, where sigma'(z)
+  underflows. The scale is a power of two, so either way the products round alike.
   """
   e, unscale, beyond = exp_neg_abs_scaled(z, z_lo)
   d = 1.0 + e * unscale
-  far = jnp.abs(z) > _TANGENT_SCALE[np.dtype(z.dtype)][0]
-  me = (m * (e * jnp.where(far, 1.0, unscale))) / (d * d)
+  scaled = _scaled(z, m)
+  me = (m * (e * jnp.where(scaled, 1.0, unscale))) / (d * d)
   if m2 is not None:
     me = me * m2
-  return jnp.where(beyond, 0.0, me * jnp.where(far, unscale, 1.0))
+  return jnp.where(beyond, 0.0, me * jnp.where(scaled, unscale, 1.0))
+
+
+def _scaled(z: jax.Array, m: jax.Array) -> jax.Array:
+  # Where a product m e^-|z| is formed with e^-|z| scaled by 2^c: sigma'(z) < 2^-100
+  # (there m e 2^c <= max 2^(c - 100) does not overflow) or |m| below the limit (there
+  # m e 2^c < 2^(c + limit) does not either).
+  bound, _, limit = _TANGENT_SCALE[np.dtype(z.dtype)]
+  return (jnp.abs(z) > bound) | (jnp.abs(m) < limit)
 
 
 def _sigmoid_prime_scaled_forward(z: jax.Array, m: jax.Array) -> jax.Array:
@@ -455,16 +463,15 @@ at every order. m must be finite where z is +-inf (the product is 0 there)."""
 
 def _sigmoid_product_forward(z: jax.Array, m: jax.Array) -> jax.Array:
   # m sigma(z) for any finite m: e^-|z| is scaled by 2^c (exp_neg_abs_scaled) only
-  # where sigma'(z) < 2^-100 (|z| over _TANGENT_SCALE's bound), where m e 2^c
-  # cannot overflow (m <= max, e <= 2^-100 2^c); sigmoid_times scales everywhere,
-  # for the bounded factors of its callers, and overflows for |m| > 2^64 (float32).
-  # The scale is a power of two: near the products are those of sigmoid_times.
+  # where that cannot overflow (_scaled, as in sigmoid_prime_times); sigmoid_times
+  # scales everywhere, for the bounded factors of its callers, and overflows for
+  # |m| > 2^64 (float32). The scale is a power of two: the products round alike.
   e, unscale, beyond = exp_neg_abs_scaled(z)
-  far = jnp.abs(z) > _TANGENT_SCALE[np.dtype(z.dtype)][0]
+  scaled = _scaled(z, m)
   pos = z >= 0
   # m * 0 beyond the clamp: 0 for finite m, NaN for m = +-inf (0 inf).
-  num = jnp.where(pos, m, jnp.where(beyond, m * 0.0, m * (e * jnp.where(far, 1.0, unscale))))
-  return (num / (1.0 + e * unscale)) * jnp.where(pos | ~far, 1.0, unscale)
+  num = jnp.where(pos, m, jnp.where(beyond, m * 0.0, m * (e * jnp.where(scaled, 1.0, unscale))))
+  return (num / (1.0 + e * unscale)) * jnp.where(pos | ~scaled, 1.0, unscale)
 
 
 def scale_below(z: jax.Array, m: jax.Array | None = None) -> jax.Array:
