@@ -101,9 +101,14 @@ def test_half_precision_keeps_one_residual():
 def test_glu_where_the_gate_alone_is_subnormal(dtype):
   # sigmoid(b) is subnormal (flushed to 0 on XLA's CPU backend) and a sigmoid(b) is
   # not: the value, d/da, d/db, d^2/db^2 and d^3/db^3 are products a sigma^(k)(b).
-  # a = 1e30 at b = -1 checks that no scaled intermediate overflows.
-  b_tail = -95.588 if dtype == jnp.float32 else -720.5
-  cases = [(1.2e11, b_tail), (-3e25, b_tail - 3.0), (1e30, -1.0), (2.0, b_tail)]
+  # a = 1e30 at b = -1 checks that no scaled intermediate overflows; a near the largest
+  # number, that sigma(b) is formed down to where the product leaves the normal range.
+  if dtype == jnp.float32:
+    cases = [(1.2e11, -95.588), (-3e25, -98.6), (1e30, -1.0), (2.0, -95.588)]
+    cases += [(1.8e19, -130.0), (-3e38, -175.0), (3e38, -131.5)]
+  else:
+    cases = [(1.2e11, -720.5), (-3e25, -723.5), (1e300, -1.0), (2.0, -720.5)]
+    cases += [(1e154, -1020.0), (-1e300, -1200.0), (1.7e308, -1410.0)]
 
   def glu(a, b):
     return jaxact.glu(jnp.stack([a, b]))[0]

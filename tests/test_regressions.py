@@ -641,3 +641,28 @@ def test_softcap_value_on_a_dense_sweep(dtype):
   for cap in (30.0, 2.5):
     err, worst = _dense_ulp("softcap", "f", xs * (cap / 30.0), {"cap": cap})
     assert err <= 3.0, f"softcap (cap {cap}): {err:.2f} ULP at x = {worst}"
+
+
+@pytest.mark.parametrize(("dtype", "x"), [(np.float32, -0.9), (np.float64, -7.15)])
+def test_celu_alpha_partials_where_exp_alone_is_subnormal(dtype, x):
+  # alpha = 0.01: e^(x / alpha) is subnormal (flushed to 0 on the CPU) and its products
+  # with 1 / alpha, u / alpha, u^2 / alpha are not; they were 0 (plain jnp.exp).
+  alpha = 0.01
+  xa, aa = jnp.asarray(x, dtype), jnp.asarray(alpha, dtype)
+  xm, am = mp.mpf(float(xa)), mp.mpf(float(aa))
+  u = xm / am
+  e = mp.exp(u)
+  f = jaxact.celu
+  cases = [
+    (jax.grad(jax.grad(f, 0), 1), -(u / am) * e),  # d2 / dx dalpha
+    (jax.grad(jax.grad(f, 1), 1), (u * u / am) * e),  # d2 / dalpha2
+    (jax.grad(jax.grad(jax.grad(f, 0), 0), 1), -(u + 1) * e / (am * am)),  # d3 / dx2 dalpha
+    (jax.jacfwd(jax.grad(jax.grad(f, 0), 0), 1), -(u + 1) * e / (am * am)),
+  ]
+  # The rounding of u = x / alpha counts |u| times in e^u (the error of evaluating at
+  # once-rounded arguments).
+  bound = 4 * np.finfo(dtype).eps * (2 + abs(float(u)))
+  for g, exact in cases:
+    got = g(xa, aa)
+    assert np.isfinite(float(got))
+    assert _rel(got, exact) < bound, (float(got), float(exact))

@@ -126,15 +126,20 @@ def _celu_u(x: jax.Array, alpha: jax.Array) -> jax.Array:
   return jnp.where(x > 0, 0.0, x) / alpha
 
 
-# The twins (plain e^u): the third and higher derivatives, and the partials in alpha.
+# The twins (e^u times a factor by stable.exp_times, plain differentiable arithmetic
+# scaled where e^u alone is subnormal and the product is not, as (u / alpha) e^u for
+# alpha = 0.01, x = -0.9 in float32): the third and higher derivatives, and the
+# partials in alpha.
 celu_curve = stable.with_twin(
-  _celu_curve, lambda x, alpha: jnp.where(x > 0, 0.0, jnp.exp(_celu_u(x, alpha)) / alpha)
+  _celu_curve, lambda x, alpha: jnp.where(x > 0, 0.0, stable.exp_times(_celu_u(x, alpha), 1.0 / alpha))
 )
 celu_prime = stable_kernel(
   _celu_prime,
   derivative=celu_curve,
   param_derivatives={
-    "alpha": stable.partial_by_jvp(lambda x, alpha: jnp.where(x > 0, 1.0, jnp.exp(_celu_u(x, alpha))), 1)
+    "alpha": stable.partial_by_jvp(
+      lambda x, alpha: jnp.where(x > 0, 1.0, stable.exp_times(_celu_u(x, alpha), jnp.ones_like(x))), 1
+    )
   },
 )
 
@@ -156,11 +161,11 @@ def _celu_dalpha(x: jax.Array, alpha: jax.Array) -> jax.Array:
 celu_dalpha = stable_kernel(
   _celu_dalpha,
   derivative=lambda x, alpha: jnp.where(
-    x > 0, 0.0, -(_celu_u(x, alpha) / alpha) * jnp.exp(_celu_u(x, alpha))
+    x > 0, 0.0, stable.exp_times(_celu_u(x, alpha), -(_celu_u(x, alpha) / alpha))
   ),
   param_derivatives={
     "alpha": lambda x, alpha: jnp.where(
-      x > 0, 0.0, ((_celu_u(x, alpha) * _celu_u(x, alpha)) / alpha) * jnp.exp(_celu_u(x, alpha))
+      x > 0, 0.0, stable.exp_times(_celu_u(x, alpha), (_celu_u(x, alpha) * _celu_u(x, alpha)) / alpha)
     )
   },
 )

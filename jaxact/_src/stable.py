@@ -420,8 +420,35 @@ def _scaled(z: jax.Array, m: jax.Array) -> jax.Array:
   return (jnp.abs(z) > bound) | (jnp.abs(m) < limit)
 
 
+def times_exp_far(z: jax.Array, m: jax.Array) -> jax.Array:
+  """m e^-|z| for |z| beyond ``_TANGENT_SCALE``'s bound (69.4 in float32, 624 in
+  float64, where sigma(-|z|) and sigma'(z) are e^-|z| to 2^-100 relative), for any
+  finite m: normal wherever the product is, up to |z| = 176 (1418 in float64) with m
+  near the largest number, where ``exp_neg_abs_scaled``'s clamp (128, 1000) gives 0.
+
+  e^-|z| = 2^(k + w) (1 + p) 2^-w with w the dtype's largest exponent (``exp_parts``:
+  2^(k + w) is normal for k down to -2w + 2), and m 2^-w/2 (1 + p) 2^(k + w) 2^-w/2: the
+  factors of two are exact and no partial product overflows. 0 (NaN for infinite m)
+  beyond, where the product is below the normal range. Values for |z| within the
+  bound are not meaningful (the caller selects them away)."""
+  dt = np.dtype(z.dtype)
+  fi = np.finfo(dt)
+  w = fi.maxexp
+  clamp = (2 * w - 2) * math.log(2.0)
+  bound = _TANGENT_SCALE[dt][0]
+  a = jnp.abs(z)
+  y = -jnp.clip(jnp.where(jnp.isnan(z), bound, a), bound, clamp)
+  s, p = exp_parts(y, offset=w)
+  half = 2.0 ** -(w // 2)
+  out = (((m * half) * s) * (1.0 + p)) * half
+  return jnp.where(a > clamp, m * 0.0, out)
+
+
 def _sigmoid_prime_scaled_forward(z: jax.Array, m: jax.Array) -> jax.Array:
-  return sigmoid_prime_times(z, m)
+  # Beyond the bound sigma'(z) = e^-|z| to 2^-100 relative: times_exp_far, normal
+  # wherever m sigma'(z) is (sigmoid_prime_times is 0 beyond its clamp, 128 in float32).
+  far = jnp.abs(z) > _TANGENT_SCALE[np.dtype(z.dtype)][0]
+  return jnp.where(far, times_exp_far(z, m), sigmoid_prime_times(z, m))
 
 
 # Where sigma'(z) < 2^-100 (|z| > 69.4 in float32; 2^-900 and 624 in float64), the
@@ -466,12 +493,13 @@ def _sigmoid_product_forward(z: jax.Array, m: jax.Array) -> jax.Array:
   # where that cannot overflow (_scaled, as in sigmoid_prime_times); sigmoid_times
   # scales everywhere, for the bounded factors of its callers, and overflows for
   # |m| > 2^64 (float32). The scale is a power of two: the products round alike.
-  e, unscale, beyond = exp_neg_abs_scaled(z)
+  # Below minus the bound, sigma(z) = e^z to 2^-100 relative: times_exp_far.
+  e, unscale, _ = exp_neg_abs_scaled(z)
   scaled = _scaled(z, m)
   pos = z >= 0
-  # m * 0 beyond the clamp: 0 for finite m, NaN for m = +-inf (0 inf).
-  num = jnp.where(pos, m, jnp.where(beyond, m * 0.0, m * (e * jnp.where(scaled, 1.0, unscale))))
-  return (num / (1.0 + e * unscale)) * jnp.where(pos | ~scaled, 1.0, unscale)
+  num = jnp.where(pos, m, m * (e * jnp.where(scaled, 1.0, unscale)))
+  near = (num / (1.0 + e * unscale)) * jnp.where(pos | ~scaled, 1.0, unscale)
+  return jnp.where(z < -_TANGENT_SCALE[np.dtype(z.dtype)][0], times_exp_far(z, m), near)
 
 
 def scale_below(z: jax.Array, m: jax.Array | None = None) -> jax.Array:

@@ -352,16 +352,18 @@ def _below_normal(hi: np.ndarray, lo: np.ndarray, tiny: float) -> np.ndarray:
     return (hi != 0) & ((mag < tiny) | ((mag == tiny) & (lo * np.sign(hi) < 0)))
 
 
-# The linear halves a paired with the grid of b in check_gated, in turn, then
-# +-sqrt(max) of the dtype (1.8e19 in float32): a f(b) is normal where f(b) alone is
-# far below the normal range.
+# The linear halves a paired with the grid of b in check_gated, in turn; then each b
+# again with +-sqrt(max) of the dtype (1.8e19 in float32), where a f(b) is normal
+# while f(b) alone is far below the normal range.
 _GATED_A = (1.0, -2.5, 0.375, -7.0, 1e3, -3e-3)
 
 
 def gated_a(dtype, n: int) -> np.ndarray:
-  """The n linear halves a of check_gated's rows, as float64 values of ``dtype``."""
+  """The 2n linear halves a of check_gated's rows for n points b, as float64 values of
+  ``dtype``: the cycle of ``_GATED_A``, then +-sqrt(max) alternately."""
   big = math.sqrt(float(_ulp.finfo(dtype).max))
-  return np.resize(np.asarray([*_GATED_A, big, -big]), n).astype(dtype).astype(np.float64)
+  a = np.concatenate([np.resize(np.asarray(_GATED_A), n), np.resize(np.asarray([big, -big]), n)])
+  return a.astype(dtype).astype(np.float64)
 
 
 def _times(a: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -411,8 +413,8 @@ def check_gated(
   """Measures a gated linear unit ``fn(x, axis=-1) = a * g(b)`` against ``g``'s reference.
 
   Rows ``[a, b]`` (``axis=-1`` of size 2): ``b`` runs over the grid of
-  :func:`check_activation`, ``a`` over a fixed cycle of values of both signs and
-  several scales up to the square root of the dtype's largest value (:func:`gated_a`).
+  :func:`check_activation` twice, ``a`` over a fixed cycle of values of both signs and
+  several scales, then +-the square root of the dtype's largest value (:func:`gated_a`).
   Where ``g``, ``g'`` or ``g''`` is below the normal range of the compute dtype, the
   quantities made from it are left out, unless ``fn.scaled_product`` says that the
   GLU's products are right there (glu). Measured element-wise, in ULPs at the exact value: the value
@@ -454,10 +456,12 @@ def check_gated(
     exact = None if cache is None or activation_name is None else cache.get(activation_name, key)
     if exact is None:
       exact = reference_values(reference, xs, p_rounded)
+    # Every b twice: with the cycle of a, and with a = +-sqrt(max).
     a = gated_a(dtype, xs.size)
+    xs = np.concatenate([xs, xs])
     rows_ = jnp.asarray(np.stack([a, xs], axis=1).astype(dtype))
     value, grad, hvp = (np.asarray(c, np.float64) for c in fns(rows_))
-    g0, g1, g2 = exact["f"], exact["d1"], exact["d2"]
+    g0, g1, g2 = ((np.tile(h, 2), np.tile(lw, 2)) for h, lw in (exact[w] for w in ("f", "d1", "d2")))
     a_g0, a_g1, a_g2 = _products(reference, a, xs, p_rounded, (g0, g1, g2), dtype)
     # Where g, g' or g'' is itself subnormal in the compute dtype it has fewer
     # significant bits than the product needs (none, where flushed): such points
