@@ -269,18 +269,52 @@ def _scaled_reference():
   return jt.Reference(f=lambda x: x * mp.mpf(_SCALE), d1=lambda x: mp.mpf(_SCALE), d2=lambda x: mp.mpf(0))
 
 
-def _scaled(bad_where):
-  # x 2^-100 (subnormal in float32 for |x| < 2^-26), with a planted wrong value.
+def _scaled(bad_where, bad=jnp.nan, scale=_SCALE):
+  # x scale (2^-100: subnormal in float32 for |x| < 2^-26), with a planted wrong value.
   # Constant derivatives that still give NaN for NaN.
   d1 = jaxact.stable_kernel(
-    lambda x: jnp.where(jnp.isnan(x), x, _SCALE), derivative=lambda x: jnp.where(jnp.isnan(x), x, 0.0)
+    lambda x: jnp.where(jnp.isnan(x), x, scale), derivative=lambda x: jnp.where(jnp.isnan(x), x, 0.0)
   )
 
   @jaxact.activation(derivative=d1, register=False, name="scaled")
   def scaled(x):
-    return jnp.where(bad_where(x), jnp.nan, x * _SCALE)
+    return jnp.where(bad_where(x), bad, x * scale)
 
   return scaled
+
+
+def test_a_zero_where_the_exact_value_is_normal_fails():
+  # 0 where x 2^-100 is in [tiny, 2 tiny) (|x| in [2^-26, 2^-25)): normal, not exempt.
+  bad = jt.check_activation(
+    _scaled(lambda x: (jnp.abs(x) >= 2.0**-26) & (jnp.abs(x) < 2.0**-25), bad=0.0),
+    _scaled_reference(),
+    dtypes=("float32",),
+  )
+  assert not bad.passed, str(bad)
+
+
+def test_a_flush_on_a_dtype_the_backend_keeps_fails():
+  # float16 is not flushed on the CPU: 0 for a subnormal float16 result is an error there.
+  if jt.flushes_subnormals("float16"):
+    pytest.skip("this backend flushes float16")
+  import mpmath as mp
+
+  ref = jt.Reference(f=lambda x: x * mp.mpf(2.0**-10), d1=lambda x: mp.mpf(2.0**-10), d2=lambda x: mp.mpf(0))
+  ok = jt.check_activation(_scaled(lambda x: x != x, scale=2.0**-10), ref, dtypes=("float16",))
+  assert ok.passed, str(ok)
+  flushed = _scaled(lambda x: (x != 0) & (jnp.abs(x) < 2.0**-4), bad=0.0, scale=2.0**-10)
+  bad = jt.check_activation(flushed, ref, dtypes=("float16",))
+  assert not bad.passed, str(bad)
+
+
+def test_below_normal_at_the_smallest_normal():
+  from jaxact.testing._battery import _below_normal
+
+  tiny = float(np.finfo(np.float64).tiny)
+  hi = np.array([tiny, tiny, tiny, -tiny, -tiny, tiny / 2, 0.0, 2 * tiny])
+  lo = np.array([-5e-324, 0.0, 5e-324, 5e-324, -5e-324, 0.0, 0.0, -5e-324])
+  expected = [True, False, False, True, False, True, False, False]
+  assert _below_normal(hi, lo, tiny).tolist() == expected
 
 
 def test_a_nan_where_the_exact_value_is_subnormal_fails():

@@ -181,3 +181,11 @@ def test_training_step_memory_per_layer(name, buffers):
   act = jaxact.get(name)
   per_layer = (mlp_step_memory(act, 6, 256, 128) - mlp_step_memory(act, 2, 256, 128)) / 4 / (128 * 256 * 4)
   assert per_layer <= buffers, per_layer
+
+
+def test_user_kernel_differentiates_at_a_python_float():
+  # A kernel called directly on a Python float (no dtype) differentiates like an array.
+  k = jaxact.stable_kernel(lambda x: x * x * x, derivative=lambda x: 3.0 * x * x)
+  assert float(jax.grad(k)(1.5)) == 6.75
+  assert float(jax.grad(jax.grad(k))(1.5)) == 9.0
+  assert float(jax.jacfwd(k)(1.5)) == 6.75

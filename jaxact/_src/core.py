@@ -133,8 +133,10 @@ def stable_kernel(
       checked.add(key)
 
   def rule(primals, tangents):
+    # As arrays: a Python float argument (a user's kernel called directly) has no dtype.
+    primals = tuple(jnp.asarray(p) for p in primals)
     x, *params = primals
-    y = kernel(*primals)
+    y = jnp.asarray(kernel(*primals))
     out = None
     terms = [(tangents[0], derivative, "x")]
     for pname, tp in zip(names, tangents[1:]):

@@ -153,7 +153,8 @@ def _split(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         # The residual is half the smallest subnormal or less (v within it of a
         # multiple of it: x/2 just below the smallest normal, which a flushing
         # backend flushes): kept as that smallest subnormal, so that its sign says
-        # on which side of hi v lies (the measured error grows by 0.5 ULP at most).
+        # on which side of hi v lies (a shift below 2^-1074, up to 1 ULP of the
+        # measured error near the smallest normal and nothing above it).
         lo[i] = 5e-324 if v > h else -5e-324
   return hi, lo
 

@@ -178,6 +178,9 @@ class TowerResult:
   worst_x: float
   nonfinite: int
   points: int
+  worst_outside: float = 0.0
+  """The largest error outside the ``region`` given to :func:`measure_tower` (all of
+  it where none was given)."""
 
   @property
   def passed(self) -> bool:
@@ -201,9 +204,11 @@ def measure_tower(
   *,
   jit: bool = False,
   modes: Sequence[str] = MODES,
+  region: np.ndarray | None = None,
 ) -> list[TowerResult]:
   """Orders 3 and 4 of ``fn(x, **params)`` at ``xs`` (of ``dtype``) against ``exact``
-  (from :func:`reference_tower`), in each mode."""
+  (from :func:`reference_tower`), in each mode. ``region``: a mask of ``xs``; each
+  result's ``worst_outside`` is the largest error off it."""
   dt = _ulp.DTYPES[dtype]
   eps = float(_ulp.finfo(dt).eps) / 2
   tiny = float(_ulp.finfo(dt).tiny)
@@ -242,8 +247,9 @@ def measure_tower(
       nonfinite = int((keep & representable & ~np.isfinite(got)).sum())
       err = np.where(keep, err, 0.0)
       i = int(np.argmax(err))
+      outside = float(np.max(err, where=~region, initial=0.0)) if region is not None else float(err[i])
       out.append(
-        TowerResult(dtype, order, mode, jit, float(err[i]), float(xs[i]), nonfinite, int(keep.sum()))
+        TowerResult(dtype, order, mode, jit, float(err[i]), float(xs[i]), nonfinite, int(keep.sum()), outside)
       )
   return out
 
@@ -292,12 +298,18 @@ def cached_reference_tower(
 
 
 def measure_activation(
-  name: str, dtype: str, params: Mapping[str, float] | None = None, *, cache: str | None = None
+  name: str,
+  dtype: str,
+  params: Mapping[str, float] | None = None,
+  *,
+  cache: str | None = None,
+  region: Sequence[tuple[float, float]] = (),
 ) -> list[TowerResult]:
   """Orders 3 and 4 of the registered element-wise activation ``name`` on
   :func:`tower_grid`: reverse mode eagerly, and every mode under ``jit``. ``params``
   replace the reference's defaults; ``cache``: a directory of cached references
-  (:func:`cached_reference_tower`), else they are computed (about 30 s per dtype)."""
+  (:func:`cached_reference_tower`), else they are computed (about 30 s per dtype);
+  ``region``: intervals ``(lo, hi)`` of x off which ``worst_outside`` is measured."""
   import jaxact
   from jaxact.testing._battery import cases
   from jaxact.testing.references import ELEMENTWISE
@@ -311,5 +323,8 @@ def measure_activation(
     exact = _reference_method(ref)(ref, xs, p)
   else:
     exact = cached_reference_tower(cache, name, ref, dtype, xs, p)
-  results = measure_tower(fn, ref, dtype, p, exact, xs, jit=False, modes=("rev",))
-  return results + measure_tower(fn, ref, dtype, p, exact, xs, jit=True)
+  mask = np.zeros(xs.shape, bool)
+  for lo, hi in region:
+    mask |= (xs >= lo) & (xs <= hi)
+  results = measure_tower(fn, ref, dtype, p, exact, xs, jit=False, modes=("rev",), region=mask)
+  return results + measure_tower(fn, ref, dtype, p, exact, xs, jit=True, region=mask)
