@@ -58,6 +58,28 @@ def test_gated_battery(name):
   assert report.passed, str(report)
 
 
+# Known failures: swiglu and geglu round their gate silu(b), gelu(b) (and its
+# derivatives) first, so a f(b) is 0 where f(b) alone is below the normal range and the
+# product is not (a = 1.8e19, b = -100: silu(b) = 3.7e-42, the product 6.8e-23).
+# test_gated_battery leaves those points out; measured there, on the CPU: 1.68e7 ULP in
+# float32, 9.0e15 in float64, 255 in bfloat16 (the product is 0), none in float16.
+GATED_KNOWN_FAILURES = ("swiglu", "geglu")
+
+
+@pytest.mark.parametrize("name", GATED)
+def test_gated_where_the_gate_alone_is_subnormal(name):
+  fn = jaxact.get(name)
+  inner = jaxact.info(fn.activation).name
+  report = jt.check_gated(
+    fn, jt.ELEMENTWISE[inner], name=name, activation_name=inner, cache=CACHE, subnormal_gates=True
+  )
+  assert all(r.nonfinite == 0 and r.nan_propagates for r in report.results), str(report)
+  if name in GATED_KNOWN_FAILURES:
+    assert not report.passed, f"{name} is right where its gate is subnormal now: remove it from the list"
+    pytest.xfail(f"known: {name}'s gate is rounded first\n{report}")
+  assert report.passed, str(report)
+
+
 def test_gated_battery_catches_an_underflowing_second_derivative():
   def naive_glu(x, axis=-1):
     a, b = jnp.split(x, 2, axis)

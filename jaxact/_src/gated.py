@@ -92,8 +92,10 @@ def gated(activation: str | Callable[..., jax.Array], *, name: str | None = None
     f"``a * {getattr(act, '__name__', 'activation')}(b)`` for the halves ``a, b`` of ``x`` along ``axis``."
   )
   fn.activation = act  # type: ignore[attr-defined]
-  # Whether a * f(b) is right where f(b) alone is subnormal (the battery measures it there).
-  fn.scaled_product = act in _PRODUCTS  # type: ignore[attr-defined]
+  # Whether a * f(b) is right where f(b) alone is subnormal (the battery measures it
+  # there): a scaled product (glu), or relu's b itself (a subnormal b is an input the
+  # backend may flush). swiglu and geglu round their gate first.
+  fn.subnormal_gates = act in _PRODUCTS or act is relu  # type: ignore[attr-defined]
   fn.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
     [
       inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD),

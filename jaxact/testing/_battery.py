@@ -410,6 +410,7 @@ def check_gated(
   dtypes: Sequence[str] = ("float32", "float64", "bfloat16", "float16"),
   bounds: Mapping[str, tuple[float, float, float]] | None = None,
   cache: ReferenceCache | None = None,
+  subnormal_gates: bool | None = None,
 ) -> Report:
   """Measures a gated linear unit ``fn(x, axis=-1) = a * g(b)`` against ``g``'s reference.
 
@@ -417,8 +418,8 @@ def check_gated(
   :func:`check_activation` twice, ``a`` over a fixed cycle of values of both signs and
   several scales, then +-the square root of the dtype's largest value (:func:`gated_a`).
   Where ``g``, ``g'`` or ``g''`` is below the normal range of the compute dtype, the
-  quantities made from it are left out, unless ``fn.scaled_product`` says that the
-  GLU's products are right there (glu). Measured element-wise, in ULPs at the exact value: the value
+  quantities made from it are left out, unless ``fn.subnormal_gates`` says that the
+  GLU's products are right there (glu, reglu). Measured element-wise, in ULPs at the exact value: the value
   ``a g(b)``; the gradient of the sum of the outputs, ``g(b)`` (in ``a``) and
   ``a g'(b)`` (in ``b``), reported together as d1; its derivative along ``(1, 1)``,
   ``g'(b)`` (in ``a``) and ``g'(b) + a g''(b)`` (in ``b``) as d2, the latter in ULPs
@@ -432,6 +433,8 @@ def check_gated(
     dtypes: dtype names to measure.
     bounds: per dtype (value, d1, d2) ULP bounds; default the library's bounds.
     cache: a :class:`ReferenceCache` for ``g``'s reference values.
+    subnormal_gates: measure also where ``g``, ``g'`` or ``g''`` is below the normal
+      range (default ``fn.subnormal_gates``).
 
   Returns:
     A :class:`Report`.
@@ -466,10 +469,10 @@ def check_gated(
     a_g0, a_g1, a_g2 = _products(reference, a, xs, p_rounded, (g0, g1, g2), dtype)
     # Where g, g' or g'' is itself subnormal in the compute dtype it has fewer
     # significant bits than the product needs (none, where flushed): such points
-    # are left out of the quantities made from it, unless the GLU forms its products
-    # with scaled kernels (``fn.scaled_product``: glu), which are measured there.
+    # are left out of the quantities made from it, unless the GLU's products are right
+    # there (``fn.subnormal_gates``: glu's scaled kernel, reglu's b), measured there.
     ctiny = float(_ulp.finfo(checks.compute_dtype(dtype)).tiny)
-    if getattr(fn, "scaled_product", False):
+    if getattr(fn, "subnormal_gates", False) if subnormal_gates is None else subnormal_gates:
       sub0 = sub1 = sub2 = np.zeros(xs.shape, bool)
     else:
       # (g = 0 in its pair, a g not: g is below float64's range.)
