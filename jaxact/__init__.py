@@ -6,6 +6,17 @@ and the first and second derivatives are accurate to a few ULP over the whole
 floating-point range.
 """
 
+# Not activations: jax.nn's own objects, the very same ones, so that code written for
+# jax.nn runs unchanged after ``import jaxact as nn`` (the README's "Compatibility"
+# section). jaxact measures and guarantees only its own activations.
+from jax.nn import dot_product_attention as dot_product_attention
+from jax.nn import get_scaled_dot_general_config as get_scaled_dot_general_config
+from jax.nn import initializers as initializers
+from jax.nn import one_hot as one_hot
+from jax.nn import scaled_dot_general as scaled_dot_general
+from jax.nn import scaled_matmul as scaled_matmul
+from jax.nn import standardize as standardize
+
 from jaxact._src.core import activation as activation
 from jaxact._src.core import normalizer as normalizer
 from jaxact._src.core import stable_kernel as stable_kernel
@@ -66,12 +77,25 @@ from jaxact._src.smooth import squareplus as squareplus
 from jaxact._src.sparse import entmax15 as entmax15
 from jaxact._src.sparse import sparsemax as sparsemax
 
+FROM_JAX_NN = (
+  "dot_product_attention",
+  "get_scaled_dot_general_config",
+  "initializers",
+  "one_hot",
+  "scaled_dot_general",
+  "scaled_matmul",
+  "standardize",
+)
+"""The names jaxact re-exports from ``jax.nn`` unchanged (they are not activations)."""
+
 __version__ = "0.1.0"
 
 __all__ = [
+  "FROM_JAX_NN",
   "Info",
   "activation",
   "celu",
+  "dot_product_attention",
   "elu",
   "entmax15",
   "gated",
@@ -80,6 +104,7 @@ __all__ = [
   "gelu_erf",
   "gelu_tanh",
   "get",
+  "get_scaled_dot_general_config",
   "glu",
   "gumbel_softmax",
   "hard_sigmoid",
@@ -89,6 +114,7 @@ __all__ = [
   "hardshrink",
   "identity",
   "info",
+  "initializers",
   "leaky_relu",
   "lisht",
   "log1mexp",
@@ -99,12 +125,15 @@ __all__ = [
   "mish",
   "names",
   "normalizer",
+  "one_hot",
   "prelu",
   "quick_gelu",
   "reglu",
   "relu",
   "relu6",
   "rrelu",
+  "scaled_dot_general",
+  "scaled_matmul",
   "selu",
   "sigmoid",
   "silu",
@@ -121,6 +150,7 @@ __all__ = [
   "squared_relu",
   "squareplus",
   "stable_kernel",
+  "standardize",
   "star_relu",
   "swiglu",
   "swish",
