@@ -17,14 +17,21 @@ def pytest_report_header(config):
   return f"jax {jax.__version__}, backend {jax.default_backend()}: {jax.devices()}"
 
 
-# The longest tests first, so that the two xdist workers finish together: the notebooks
-# (tens of seconds each), the documentation build, then the battery.
-_FIRST = ("tests/test_notebooks.py", "tests/test_docs.py", "tests/test_battery.py")
+# The longest tests first, so that the two xdist workers finish together: the sharded
+# run (one process over every function, about a minute), check_grads at order 4 (up to
+# a minute each), the notebooks (tens of seconds each), the documentation build, then
+# the battery.
+_FIRST = (
+  "tests/test_sharding.py",
+  "tests/test_tower.py::test_check_grads",
+  "tests/test_notebooks.py",
+  "tests/test_docs.py",
+  "tests/test_battery.py",
+)
 
 
 def pytest_collection_modifyitems(config, items):
   def rank(item):
-    path = item.nodeid.split("::")[0]
-    return _FIRST.index(path) if path in _FIRST else len(_FIRST)
+    return next((i for i, p in enumerate(_FIRST) if item.nodeid.startswith(p)), len(_FIRST))
 
   items.sort(key=rank)  # stable: the order within each group is kept

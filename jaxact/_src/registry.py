@@ -20,6 +20,20 @@ DEFAULT_BOUNDS: Mapping[str, tuple[float, float, float]] = MappingProxyType(
     "float32": (4.0, 8.0, 16.0),
     "bfloat16": (1.0, 1.0, 2.0),
     "float16": (1.0, 1.0, 2.0),
+    # The 8- and 4-bit floats, computed in float32 and rounded once.
+    **dict.fromkeys(
+      (
+        "float8_e4m3fn",
+        "float8_e5m2",
+        "float8_e4m3fnuz",
+        "float8_e5m2fnuz",
+        "float8_e4m3b11fnuz",
+        "float8_e3m4",
+        "float8_e4m3",
+        "float4_e2m1fn",
+      ),
+      (1.0, 1.0, 2.0),
+    ),
   }
 )
 
@@ -132,9 +146,17 @@ def info(name: str | Callable[..., Any]) -> Info:
   return _REGISTRY[_canonical(name)]
 
 
-def names(*, kind: str | None = None, include_aliases: bool = False) -> list[str]:
-  """Sorted names of the registered activations (optionally of one ``kind``)."""
-  out = [n for n, i in _REGISTRY.items() if kind is None or i.kind == kind]
+def names(
+  *, kind: str | None = None, include_aliases: bool = False, builtin: bool | None = None
+) -> list[str]:
+  """Sorted names of the registered activations (optionally of one ``kind``; with
+  ``builtin=True`` jaxact's own only, with ``builtin=False`` the ones registered
+  since import)."""
+  out = [
+    n
+    for n, i in _REGISTRY.items()
+    if (kind is None or i.kind == kind) and (builtin is None or i.builtin == builtin)
+  ]
   if include_aliases:
     out += [a for a, n in _ALIASES.items() if kind is None or _REGISTRY[n].kind == kind]
   return sorted(out)
