@@ -24,8 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     "--dtypes",
     default="float32,bfloat16",
     help=(
-      "comma-separated dtypes among float32, float64, bfloat16, float16 (default: %(default)s); "
-      "float64 turns on jax_enable_x64 for this run"
+      "comma-separated dtypes among float32, float64, bfloat16, float16 and the 8- and 4-bit "
+      "floats (float8_e4m3fn, float8_e5m2, ..., float4_e2m1fn; measured at every value) "
+      "(default: %(default)s); float64 turns on jax_enable_x64 for this run"
     ),
   )
   p.add_argument(

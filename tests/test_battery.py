@@ -40,6 +40,25 @@ def test_elementwise_battery(name):
   assert report.passed, str(report)
 
 
+# The suite measures the two OCP formats and float4_e2m1fn (no infinity, no NaN,
+# saturating); all eight formats are in docs/conformance.md (tools/write_conformance.py).
+# Each format costs a compilation per activation, all of them share one code path.
+NARROW_IN_SUITE = ("float8_e4m3fn", "float8_e5m2", "float4_e2m1fn")
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_elementwise_battery_narrow_floats(name):
+  # Every value of each 8- and 4-bit float (computed in float32, rounded once).
+  report = jt.check_activation(
+    jaxact.get(name), jt.ELEMENTWISE[name], name=name, dtypes=NARROW_IN_SUITE, cache=CACHE
+  )
+  assert [r.dtype for r in report.results] == list(NARROW_IN_SUITE)
+  for r in report.results:
+    every = jt._ulp.every_value(jt._ulp.DTYPES[r.dtype]).size
+    assert r.points + r.undefined == every, (r.dtype, r.points, r.undefined, every)
+  assert report.passed, str(report)
+
+
 @pytest.mark.parametrize("name", NORMALIZERS)
 def test_normalizer_battery(name):
   report = jt.check_normalizer(
@@ -162,6 +181,8 @@ def test_float64_skipped_without_x64():
 
 def test_grid_covers_the_whole_range():
   for name, dtype in jt._ulp.DTYPES.items():
+    if name in jt._ulp.NARROW:  # every value (test_narrow_grid_is_every_value)
+      continue
     x = jt.grid(dtype)
     fi = jt._ulp.finfo(dtype)
     finite = x[np.isfinite(x)]
@@ -192,10 +213,38 @@ def test_grid_magnitudes_are_the_same_number_per_binade():
   # exp2, whose last bit differs between CPUs and would change the cache's keys):
   # every binade from the smallest normal to the largest, of either sign, gets at
   # least 8 and the same count, to 1.
-  for name, dtype in jt._ulp.DTYPES.items():
+  for name in jt._ulp.WIDE:
+    dtype = jt._ulp.DTYPES[name]
     counts = binade_counts(jt.grid(dtype), dtype)
     assert counts.min() >= 8 and counts.max() - counts.min() <= 1, (name, counts.min(), counts.max())
   assert jt.grid(np.float64).size > 2 * 8 * 2046
+
+
+def test_narrow_grid_is_every_value():
+  import ml_dtypes
+
+  for name in jt._ulp.NARROW:
+    dtype = jt._ulp.DTYPES[name]
+    x = jt.grid(dtype)
+    bits = np.arange(256, dtype=np.uint8).view(dtype)
+    with np.errstate(invalid="ignore"):
+      values = bits.astype(np.float64)
+    np.testing.assert_array_equal(x, np.unique(values[~np.isnan(values)]))
+    assert float(ml_dtypes.finfo(dtype).max) in x and float(ml_dtypes.finfo(dtype).smallest_subnormal) in x
+
+
+def test_ulp_error_where_a_narrow_format_overflows():
+  # Beyond the largest number, rounding gives NaN in float8_e4m3fn (no infinity), the
+  # largest number in float4_e2m1fn (saturating), inf in float8_e5m2.
+  big, hi, lo = np.array([1e6]), np.array([1e6]), np.zeros(1)
+  e4, e2m1, e5 = (jt._ulp.DTYPES[n] for n in ("float8_e4m3fn", "float4_e2m1fn", "float8_e5m2"))
+  assert jt._ulp.ulp_error(np.array([np.nan]), hi, lo, e4)[0] == 0
+  assert jt._ulp.ulp_error(np.array([448.0]), hi, lo, e4)[0] == np.inf
+  assert jt._ulp.ulp_error(np.array([6.0]), big, lo, e2m1)[0] == 0
+  assert jt._ulp.ulp_error(np.array([4.0]), big, lo, e2m1)[0] == np.inf
+  assert jt._ulp.ulp_error(np.array([np.inf]), hi, lo, e5)[0] == 0
+  assert jt._ulp.ulp_error(np.array([np.nan]), hi, lo, e5)[0] == np.inf
+  assert not jt._ulp.has_nan(e2m1) and jt._ulp.has_nan(e4)
 
 
 def test_binade_counts_see_a_thin_or_empty_binade():

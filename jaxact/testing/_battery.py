@@ -40,7 +40,8 @@ class DtypeResult:
     worst_x: the input at which each largest error occurs.
     nonfinite: derivatives that are NaN or inf where the exact one is finite.
     bounds: the bounds asserted (value, d1, d2).
-    nan_propagates: NaN input gives NaN value and derivatives.
+    nan_propagates: NaN input gives NaN value and derivatives (``None`` for a dtype
+      without NaN, float4_e2m1fn).
     excluded: points left out, and why.
     skipped: why the dtype was not measured (empty if it was).
     undefined: grid points outside the function's domain (the reference raises),
@@ -54,7 +55,7 @@ class DtypeResult:
   worst_x: tuple[float, float, float] = (0.0, 0.0, 0.0)
   nonfinite: int = 0
   bounds: tuple[float, float, float] = (0.0, 0.0, 0.0)
-  nan_propagates: bool = True
+  nan_propagates: bool | None = True
   excluded: str = ""
   skipped: str = ""
   undefined: int = 0
@@ -65,7 +66,8 @@ class DtypeResult:
     if self.skipped:
       return True
     within = all(e <= b for e, b in zip(self.max_ulp, self.bounds))
-    return within and self.nonfinite == 0 and self.nan_propagates and self.defined_at_undefined == 0
+    nan_ok = self.nan_propagates is not False
+    return within and self.nonfinite == 0 and nan_ok and self.defined_at_undefined == 0
 
   def failures(self) -> list[str]:
     out = []
@@ -76,7 +78,7 @@ class DtypeResult:
         out.append(f"{self.dtype} {q}: {e:.3g} ULP > {b:g} at x = {x!r}")
     if self.nonfinite:
       out.append(f"{self.dtype}: {self.nonfinite} non-finite derivatives where the exact one is finite")
-    if not self.nan_propagates:
+    if self.nan_propagates is False:
       out.append(f"{self.dtype}: NaN input does not give NaN value and derivatives")
     if self.defined_at_undefined:
       out.append(f"{self.dtype}: {self.defined_at_undefined} points outside the domain not NaN")
@@ -108,15 +110,15 @@ class Report:
 
   def __str__(self) -> str:
     lines = [f"{self.name} ({self.kind}): {'PASS' if self.passed else 'FAIL'}"]
-    lines.append("  dtype     points   value ULP      d1 ULP      d2 ULP  non-finite  NaN->NaN")
+    w = max([9] + [len(r.dtype) + 1 for r in self.results])
+    lines.append(f"  {'dtype':<{w}} points   value ULP      d1 ULP      d2 ULP  non-finite  NaN->NaN")
     for r in self.results:
       if r.skipped:
-        lines.append(f"  {r.dtype:<9} skipped: {r.skipped}")
+        lines.append(f"  {r.dtype:<{w}} skipped: {r.skipped}")
         continue
       cells = "".join(f"  {e:>6.2f}/{b:<4g}" for e, b in zip(r.max_ulp, r.bounds))
-      lines.append(
-        f"  {r.dtype:<9}{r.points:>7}{cells}{r.nonfinite:>12}  {'yes' if r.nan_propagates else 'NO'}"
-      )
+      nan = {True: "yes", False: "NO", None: "n/a"}[r.nan_propagates]
+      lines.append(f"  {r.dtype:<{w}}{r.points:>7}{cells}{r.nonfinite:>12}  {nan}")
       if r.undefined:
         ok = "all NaN" if not r.defined_at_undefined else f"{r.defined_at_undefined} NOT NaN"
         lines.append(f"  {'':<9}(and {r.undefined} points outside the domain: {ok})")
@@ -315,7 +317,8 @@ def check_activation(
         # out with the excluded points.)
         undefined = keep_x & np.isnan(hi)
         res.undefined = int(undefined.sum())
-      bad_undefined |= undefined & ~np.isnan(computed)
+      # (In a format without NaN, float4_e2m1fn, what NaN converts to: -0.)
+      bad_undefined |= undefined & ~(np.isnan(computed) | (computed == _ulp.nan_as(dtype)))
       keep = keep_x & ~np.isnan(hi)
       subnormal = _below_normal(hi, lo, tiny)
       if flush:
@@ -338,8 +341,11 @@ def check_activation(
       res.excluded = f"{excluded} points with subnormal input, or subnormal exact result computed as 0"
       if domain is not None:
         res.excluded += f", or outside [{domain[0]:g}, {domain[1]:g}]"
-    nan_out = [np.asarray(c, np.float64)[0] for c in fns(jnp.asarray([np.nan], dtype))]
-    res.nan_propagates = bool(np.all(np.isnan(nan_out)))
+    if _ulp.has_nan(dtype):
+      nan_out = [np.asarray(c, np.float64)[0] for c in fns(jnp.asarray([np.nan], dtype))]
+      res.nan_propagates = bool(np.all(np.isnan(nan_out)))
+    else:
+      res.nan_propagates = None
   return Report(name=name, kind="elementwise", results=results)
 
 

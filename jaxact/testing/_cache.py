@@ -26,6 +26,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from jaxact.testing import _ulp
 from jaxact.testing.references import DPS, ELEMENTWISE, OTHER_PARAMS, Reference
 
 WHICH = ("f", "d1", "d2")
@@ -44,6 +45,7 @@ def _source(ref: Reference) -> str:
 
 ALL_DTYPES = ("float32", "float64", "bfloat16", "float16")
 OTHER_DTYPES = ("float32", "float64")
+NARROW_DTYPES = _ulp.NARROW
 
 
 def with_params(ref: Reference, params: Mapping[str, float]) -> Reference:
@@ -53,8 +55,9 @@ def with_params(ref: Reference, params: Mapping[str, float]) -> Reference:
 
 def battery_cases(name: str) -> list[tuple[Reference, tuple[str, ...]]]:
   """What jaxact's battery measures for the built-in ``name``: (reference, dtypes) pairs,
-  the defaults in all four dtypes and each set in ``OTHER_PARAMS`` in float32 and float64."""
-  out = [(ELEMENTWISE[name], ALL_DTYPES)]
+  the defaults in all four dtypes and in every 8- and 4-bit float, and each set in
+  ``OTHER_PARAMS`` in float32 and float64."""
+  out = [(ELEMENTWISE[name], ALL_DTYPES), (ELEMENTWISE[name], NARROW_DTYPES)]
   out += [(with_params(ELEMENTWISE[name], p), OTHER_DTYPES) for n, p in OTHER_PARAMS if n == name]
   return out
 

@@ -9,12 +9,23 @@ import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
 
-DTYPES = {
-  "float16": np.dtype(np.float16),
-  "bfloat16": np.dtype(ml_dtypes.bfloat16),
-  "float32": np.dtype(np.float32),
-  "float64": np.dtype(np.float64),
-}
+WIDE = ("float16", "bfloat16", "float32", "float64")
+"""The dtypes measured on a spread grid (every value too, for the 16-bit ones)."""
+
+NARROW = (
+  "float8_e4m3fn",
+  "float8_e5m2",
+  "float8_e4m3fnuz",
+  "float8_e5m2fnuz",
+  "float8_e4m3b11fnuz",
+  "float8_e3m4",
+  "float8_e4m3",
+  "float4_e2m1fn",
+)
+"""The 8- and 4-bit floats XLA computes with (jaxact computes them in float32 and
+rounds once); always measured at every value (256 or fewer)."""
+
+DTYPES = {name: np.dtype(getattr(ml_dtypes, name, None) or getattr(np, name)) for name in WIDE + NARROW}
 
 
 def finfo(dtype) -> ml_dtypes.finfo:
@@ -22,14 +33,15 @@ def finfo(dtype) -> ml_dtypes.finfo:
 
 
 def every_value(dtype) -> np.ndarray:
-  """Every value of a 16-bit ``dtype`` (float16, bfloat16) but NaN, subnormals, 0 and
-  +-inf included, as a sorted float64 array (65,281 values for bfloat16, 63,489 for
-  float16)."""
+  """Every value of a dtype of at most 16 bits but NaN, subnormals, 0 and +-inf
+  included, as a sorted float64 array (65,281 values for bfloat16, 63,489 for
+  float16, 253 for float8_e4m3fn, 15 for float4_e2m1fn)."""
   dtype = np.dtype(dtype)
-  if dtype.itemsize != 2:
+  if dtype.itemsize > 2:
     raise ValueError(f"every_value: {dtype.name} has more than 2^16 values")
+  uint = np.dtype(f"uint{8 * dtype.itemsize}")
   with np.errstate(invalid="ignore"):  # the NaN patterns
-    x = np.arange(1 << 16, dtype=np.uint16).view(dtype).astype(np.float64)
+    x = np.arange(1 << (8 * dtype.itemsize), dtype=uint).view(dtype).astype(np.float64)
   return np.unique(x[~np.isnan(x)])
 
 
@@ -46,7 +58,8 @@ def grid(
   """Test points of ``dtype`` covering its whole finite range, as a float64 array.
 
   ``exhaustive``: for a 16-bit dtype, every value (:func:`every_value`) instead; the
-  other arguments are then ignored. A wider dtype gets the spread grid regardless.
+  other arguments are then ignored. A wider dtype gets the spread grid regardless,
+  and an 8- or 4-bit dtype (:data:`NARROW`) every value regardless.
 
   Magnitudes from the smallest normal to the largest finite number (both signs),
   evenly spaced in their bit patterns (so about evenly in log2: the same number of
@@ -62,7 +75,7 @@ def grid(
   on every machine, which the reference cache's keys rely on.
   """
   dtype = np.dtype(dtype)
-  if exhaustive and dtype.itemsize == 2:
+  if (exhaustive and dtype.itemsize == 2) or dtype.itemsize == 1:
     return every_value(dtype)
   fi = finfo(dtype)
   uint = np.dtype(f"uint{8 * dtype.itemsize}")
@@ -90,6 +103,18 @@ def grid(
   return np.unique(x[~np.isnan(x)])
 
 
+def has_nan(dtype) -> bool:
+  """Whether ``dtype`` has a NaN (float4_e2m1fn has none: NaN converts to -0)."""
+  with np.errstate(invalid="ignore"):
+    return bool(np.isnan(np.asarray(np.nan).astype(np.dtype(dtype)).astype(np.float64)))
+
+
+def nan_as(dtype) -> float:
+  """What NaN converts to in ``dtype``: NaN, or -0 in float4_e2m1fn, which has no NaN."""
+  with np.errstate(invalid="ignore"):
+    return float(np.asarray(np.nan).astype(np.dtype(dtype)).astype(np.float64))
+
+
 def ulp(value_hi: np.ndarray, dtype) -> np.ndarray:
   """The ULP of ``dtype`` at the exact values (float64), subnormal range included."""
   fi = finfo(dtype)
@@ -103,16 +128,23 @@ def ulp_error(computed: np.ndarray, hi: np.ndarray, lo: np.ndarray, dtype) -> np
   """|computed - exact| in ULPs of ``dtype`` at the exact value ``hi + lo``.
 
   Infinite exact values (or exact values that overflow ``dtype``) give 0 if
-  ``computed`` is the same infinity and ``inf`` otherwise; a NaN ``computed`` where
-  the exact value is a number gives ``inf``.
+  ``computed`` is what rounding the exact value to ``dtype`` gives (the same
+  infinity; NaN in a format without infinities, such as float8_e4m3fn; the largest
+  number in one that saturates, float4_e2m1fn) and ``inf`` otherwise; a NaN
+  ``computed`` where the exact value is a number gives ``inf``.
   """
   dtype = np.dtype(dtype)
   c = np.asarray(computed, np.float64)
   with np.errstate(over="ignore", invalid="ignore"):
     rounded = hi.astype(dtype).astype(np.float64)
     err = np.abs((c - hi) - lo) / ulp(hi, dtype)
-  infinite = np.isinf(rounded)
-  err = np.where(infinite, np.where(c == rounded, 0.0, np.inf), err)
+  overflow = np.isinf(rounded) | (np.isnan(rounded) & ~np.isnan(hi))
+  with np.errstate(invalid="ignore"):
+    saturates = np.isfinite(np.asarray(np.inf).astype(dtype).astype(np.float64))
+  if saturates:  # no infinity and no NaN (float4_e2m1fn): beyond the largest, the largest
+    overflow |= np.abs(hi) > float(finfo(dtype).max)
+  same = (c == rounded) | (np.isnan(c) & np.isnan(rounded))
+  err = np.where(overflow, np.where(same, 0.0, np.inf), err)
   return np.where(np.isnan(err), np.inf, err)
 
 
