@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import stable
+from jaxact._src import sharding, stable
 from jaxact._src.core import activation, stable_kernel
 
 
@@ -125,7 +125,7 @@ def _payne_hanek(v: jax.Array, shift: jax.Array) -> tuple[jax.Array, jax.Array, 
   mant, ex = jnp.frexp(v)
   m = mant * float(2.0**prec)
   row = jnp.clip(ex.astype(jnp.int32) - prec + shift + 1, 0, table.shape[0] - 1)
-  c = jnp.asarray(table)[row]
+  c = sharding.lookup(table, row)
   m_hi, m_lo = stable.split(m)
   hi, lo = jnp.zeros_like(v), jnp.zeros_like(v)
   for j in range(n):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from jaxact._src import sharding
 from jaxact._src.core import normalizer
 
 _CONVENTIONS = (
@@ -47,8 +48,10 @@ def _last(fn):
     if x.shape[ax] == 0:
       return x
     x = x if where is None else jnp.where(where, x, -jnp.inf)
+    # The sort needs the whole row: an axis sharded explicitly is gathered first.
+    x, spec = sharding.unsharded_along(x, (ax,))
     y = fn(jnp.moveaxis(x, ax, -1))
-    return jnp.moveaxis(y, -1, ax)
+    return sharding.restore(jnp.moveaxis(y, -1, ax), spec)
 
   return run
 
