@@ -11,8 +11,8 @@ from jax.test_util import check_grads
 import jaxact
 import jaxact.testing as jt
 
-ELEMENTWISE = jaxact.names(kind="elementwise")
-NORMALIZERS = jaxact.names(kind="normalizer")
+ELEMENTWISE = jaxact.names(kind="elementwise", builtin=True)
+NORMALIZERS = jaxact.names(kind="normalizer", builtin=True)
 # Every dtype at one shape, and the degenerate shapes (scalar, empty, one axis) at one dtype
 # each: the shape and the dtype are handled independently.
 SHAPE_DTYPE = [((2, 3, 4), d) for d in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64)] + [
@@ -148,8 +148,58 @@ def test_sharded_input():
     (y, g), (y0, g0) = sharded[name], plain[name]
     assert y.sharding.is_equivalent_to(spec, y.ndim), name
     np.testing.assert_array_equal(y, y0, err_msg=name)
-    np.testing.assert_array_equal(g, g0, err_msg=name)
+    # The gradient to 1 ULP: the sharded and the plain call are two XLA programs, which
+    # may contract a product and a sum into one FMA in one and not the other (seen for
+    # softcap' in the full suite, 1 ULP at 9 of 64 points; not alone).
+    np.testing.assert_array_max_ulp(np.asarray(g), np.asarray(g0), maxulp=1)
+    assert np.array_equal(np.isnan(g), np.isnan(g0)), name
     # (log1mexp and its derivatives are NaN below 0, its domain.)
     inside = np.asarray(x) > 0 if name == "log1mexp" else np.ones(x.shape, bool)
     assert np.all(np.isfinite(np.asarray(g)[inside])), name
     assert np.all(np.isnan(np.asarray(g)[~inside])), name
+
+
+@pytest.mark.parametrize("name", jaxact.names(builtin=True))
+def test_jaxpr_names_the_function(name):
+  # Each function's jit is named after it, so jaxprs, HLO and profiles say "elu", not
+  # "impl". gelu dispatches to the form it computes (gelu_tanh by default).
+  import re
+
+  fn = jaxact.get(name)
+  kw = dict(jt.required_params(name))
+  if jaxact.info(name).kind == "stochastic":
+    kw["key"] = jax.random.key(0)
+  jaxpr = str(jax.make_jaxpr(lambda x: fn(x, **kw))(jnp.ones((2, 4))))
+  want = {"gelu": "gelu_tanh"}.get(name, name)
+  assert want in set(re.findall(r"name=(\w+)", jaxpr)), jaxpr[:400]
+  hlo = jax.jit(lambda x: fn(x, **kw)).lower(jnp.ones((2, 4))).as_text()
+  assert want in hlo
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE + NORMALIZERS + jaxact.names(kind="gated", builtin=True))
+def test_scan_linearize_and_hessian(name):
+  # lax.scan over rows equals vmap over rows; linearize's tangent map equals jvp; the
+  # Hessian of a weighted sum is finite and symmetric.
+  x = jnp.asarray(np.abs(POINTS[:4]) + 0.1 if name == "log1mexp" else POINTS[:4], jnp.float64)
+  x = jnp.stack([x, -x[::-1] if name != "log1mexp" else x[::-1]])
+  f = lambda x: _call(name, x)
+
+  def step(carry, row):
+    y = f(row)
+    return carry + jnp.sum(y), y
+
+  total, ys = jax.lax.scan(step, jnp.float64(0.0), x)
+  np.testing.assert_allclose(ys, jax.vmap(f)(x), rtol=1e-14, atol=1e-300)
+  np.testing.assert_allclose(total, jnp.sum(ys), rtol=1e-14)
+  v = jnp.sin(jnp.arange(x.size, dtype=x.dtype).reshape(x.shape))
+  y, f_jvp = jax.linearize(f, x)
+  np.testing.assert_allclose(y, f(x), rtol=1e-14, atol=1e-300)
+  np.testing.assert_allclose(f_jvp(v), jax.jvp(f, (x,), (v,))[1], rtol=1e-14, atol=1e-300)
+
+  def weighted(x):
+    y = f(x)
+    return jnp.sum(y * jnp.arange(1.0, 1.0 + y.size).reshape(y.shape))
+
+  h = jax.jit(jax.hessian(weighted))(x).reshape(x.size, x.size)
+  assert np.all(np.isfinite(h))
+  np.testing.assert_allclose(h, h.T, rtol=1e-12, atol=1e-12)

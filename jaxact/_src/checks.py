@@ -5,11 +5,14 @@ hyperparameters through :func:`as_param`, and its ``axis`` through
 :func:`canonical_axes`, so every function raises the same errors, named after the
 function, and follows the same dtype policy:
 
-* float16 and bfloat16 are computed in float32 and rounded once to the input dtype;
+* float16, bfloat16 and the 8-, 6- and 4-bit floats (``float8_e4m3fn``,
+  ``float8_e5m2``, ``float4_e2m1fn``, ...) are computed in float32 and rounded once
+  to the input dtype;
 * float32 and float64 are computed natively;
 * bool and integer inputs are promoted as ``jnp.tanh`` and ``jax.nn.softmax``
   promote them (``jaxact.relu`` keeps integers, as ``jax.nn.relu`` does);
-* complex numbers, strings, lists, ``None`` and other non-arrays raise ``TypeError``.
+* complex numbers, formats without negative numbers (``float8_e8m0fnu``, a scale
+  format), strings, lists, ``None`` and other non-arrays raise ``TypeError``.
 """
 
 from __future__ import annotations
@@ -26,8 +29,12 @@ try:  # to keep a weakly typed result weakly typed (see _weak)
 except ImportError:  # pragma: no cover
   _convert_element_type = None
 
-# Dtypes computed in float32 and rounded once to the input dtype.
-_HALF = (np.dtype(jnp.float16), np.dtype(jnp.bfloat16))
+
+def _is_low(dtype: np.dtype) -> bool:
+  """Whether ``dtype`` is a float narrower than float32 (computed in float32 and
+  rounded once to it): float16, bfloat16 and every 8-, 6- and 4-bit float."""
+  dtype = np.dtype(dtype)
+  return dtype.itemsize < 4 and jnp.issubdtype(dtype, jnp.floating)
 
 
 def _describe(value: object) -> str:
@@ -62,6 +69,11 @@ def check_input(name: str, x: object) -> None:
     jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer) or dtype == np.dtype(bool)
   ):
     raise TypeError(f"jaxact.{name}: unsupported dtype {dtype}")
+  if jnp.issubdtype(dtype, jnp.floating) and float(jnp.finfo(dtype).min) >= 0:
+    raise TypeError(
+      f"jaxact.{name}: {dtype} has no negative numbers (a scale format); "
+      "convert the input to a signed float such as float8_e4m3fn or float32"
+    )
 
 
 def as_input(x: object, *, keep_integers: bool = False) -> jax.Array:
@@ -90,12 +102,12 @@ def as_input(x: object, *, keep_integers: bool = False) -> jax.Array:
 
 def compute_dtype(dtype: np.dtype) -> np.dtype:
   """The dtype an activation is computed in for inputs of ``dtype``."""
-  return np.dtype(jnp.float32) if np.dtype(dtype) in _HALF else np.dtype(dtype)
+  return np.dtype(jnp.float32) if _is_low(dtype) else np.dtype(dtype)
 
 
 def upcast(x: jax.Array) -> jax.Array:
   """Converts half-precision ``x`` to float32; other dtypes are returned as they are."""
-  return x.astype(jnp.float32) if x.dtype in _HALF else x
+  return x.astype(jnp.float32) if _is_low(x.dtype) else x
 
 
 def _is_weak(x: jax.Array) -> bool:
@@ -113,10 +125,10 @@ def _weak(y: jax.Array) -> jax.Array:
 def in_compute_dtype(f: Callable[..., Any], x: jax.Array, *args: Any) -> Any:
   """``f(upcast(x), *args)`` with every output rounded once to ``x.dtype``.
 
-  For float16/bfloat16 the computation is wrapped in ``jax.checkpoint``: the
-  backward pass keeps the half-precision input and recomputes the float32
-  intermediates, so a half-precision activation costs no more training memory
-  than one computed in half precision (a float32 residual would be twice the
+  For dtypes narrower than float32 the computation is wrapped in ``jax.checkpoint``:
+  the backward pass keeps the narrow input and recomputes the float32
+  intermediates, so such an activation costs no more training memory than one
+  computed in the narrow dtype (a float32 residual would be two to four times the
   bytes).
   """
 
@@ -129,7 +141,7 @@ def in_compute_dtype(f: Callable[..., Any], x: jax.Array, *args: Any) -> Any:
     # does, also where a kernel builds its result from bits (``stable.with_sign_of``).
     return jax.tree.map(lambda y: _weak(y) if weak and y.dtype == x.dtype else y, out)
 
-  if x.dtype in _HALF:
+  if _is_low(x.dtype):
     run = jax.checkpoint(run)
   return run(x, *args)
 
@@ -155,13 +167,55 @@ def as_param(value: object, dtype: np.dtype) -> jax.Array:
   return arr
 
 
+def check_domain(name: str, pname: str, value: object, ok: Callable[[Any], Any], what: str) -> None:
+  """Raises ``ValueError`` naming ``jaxact.<name>`` if a Python or NumPy ``value`` is
+  outside the parameter's domain (``ok(value)`` false somewhere; NaN is outside).
+
+  JAX arrays are not inspected here (reading one would wait for the device, and a
+  traced one has no value): inside the computation the result is NaN wherever the
+  parameter is outside its domain (:func:`nan_outside`).
+  """
+  if isinstance(value, jax.Array):
+    return
+  v = np.asarray(value, np.float64)
+  if not np.all(ok(v)):
+    bad = v if v.ndim == 0 else v[~ok(v)].ravel()[0]
+    raise ValueError(f"jaxact.{name}: {pname} must be {what}, got {float(bad)!r}")
+
+
+def nan_outside(x: jax.Array, inside: jax.Array) -> jax.Array:
+  """``x`` where ``inside``, NaN elsewhere: an input that makes the value and every
+  derivative NaN where a parameter is outside its domain (NaN in gives NaN out)."""
+  # A product, not a select: the derivative in x is then that factor (NaN outside),
+  # where a select would give 0 there. The factor does not depend differentiably on
+  # the parameter (a comparison), so nothing is added to its derivative.
+  return x * jnp.where(inside, jnp.asarray(1.0, x.dtype), jnp.asarray(jnp.nan, x.dtype))
+
+
+def check_key(name: str, key: object) -> None:
+  """Raises ``TypeError`` naming ``jaxact.<name>`` unless ``key`` is a ``jax.random``
+  key: a typed key (``jax.random.key``) or a raw ``uint32`` one (``jax.random.PRNGKey``)."""
+  dtype = getattr(key, "dtype", None)
+  if dtype is not None and (jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key) or dtype == np.uint32):
+    return
+  raise TypeError(f"jaxact.{name}: key must be a jax.random key (jax.random.key(0)), got {_describe(key)}")
+
+
+def _same_dim(a: Any, b: Any) -> bool:
+  try:
+    return bool(a == b)
+  except Exception:  # pragma: no cover - a symbolic comparison that cannot be decided
+    return False
+
+
 def check_broadcast(name: str, pname: str, x_shape: tuple[int, ...], p_shape: tuple[int, ...]):
   """Raises ``ValueError`` unless a parameter of ``p_shape`` broadcasts to ``x_shape``."""
   try:
-    out = np.broadcast_shapes(x_shape, p_shape)
-  except ValueError:
+    # jnp's, not NumPy's: it takes the symbolic dimensions of jax.export shapes.
+    out = jnp.broadcast_shapes(tuple(x_shape), tuple(p_shape))
+  except (ValueError, TypeError):
     out = None
-  if out != tuple(x_shape):
+  if out is None or len(out) != len(x_shape) or any(not _same_dim(a, b) for a, b in zip(out, x_shape)):
     raise ValueError(
       f"jaxact.{name}: {pname} of shape {tuple(p_shape)} does not broadcast to the input "
       f"shape {tuple(x_shape)} (for one value per channel use shape (C,) with input (..., C))"

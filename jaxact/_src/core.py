@@ -180,6 +180,7 @@ def activation(
   aliases: Sequence[str] = (),
   constant_kernels: Mapping[str, tuple[float, Callable[..., jax.Array]]] | None = None,
   separate_derivative: bool = True,
+  param_domains: Mapping[str, tuple[Callable[[Any], Any], str]] | None = None,
   **metadata: Any,
 ) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
   """Decorator: turns a forward function into a public, registered activation.
@@ -209,6 +210,10 @@ def activation(
       :func:`stable_kernel` written for that value (silu's ``beta = 1``: no product
       ``beta x`` to carry as a double word). Same values and derivatives in ``x``.
     separate_derivative: passed to :func:`stable_kernel`.
+    param_domains: ``{name: (ok, what)}``: the hyperparameter ``name`` must satisfy
+      ``ok(value)`` (``what`` says how, for the message). A Python or NumPy value
+      outside raises ``ValueError``; where a JAX array (traced or not) is outside,
+      the value and every derivative are NaN.
     **metadata: further :class:`jaxact.Info` fields (``formula``,
       ``output_range``, ``monotonic``, ``smoothness``, ``conventions`` ...).
 
@@ -220,6 +225,7 @@ def activation(
     fname = name or forward.__name__
     sig = inspect.signature(forward)
     xname, *pnames = list(sig.parameters)
+    domains = dict(param_domains or {})
     kernel = stable_kernel(
       forward,
       derivative=derivative,
@@ -228,7 +234,6 @@ def activation(
     )
 
     def make_impl(kernel, names):
-      @jax.jit
       def impl(x, *params):
         x = checks.as_input(x, keep_integers=keep_integers)
         if not jnp.issubdtype(x.dtype, jnp.floating):
@@ -239,9 +244,13 @@ def activation(
           p = checks.as_param(p, ctype)
           checks.check_broadcast(fname, pname, x.shape, p.shape)
           ps.append(p)
+          if pname in domains:
+            x = checks.nan_outside(x, domains[pname][0](p))
         return checks.in_compute_dtype(kernel, x, *ps)
 
-      return impl
+      # Named after the activation, so that jaxprs, HLO and profiles say "elu".
+      impl.__name__ = impl.__qualname__ = fname
+      return jax.jit(impl)
 
     impl = make_impl(kernel, pnames)
     constants = {}
@@ -257,6 +266,8 @@ def activation(
       params = [arguments[p] for p in pnames]
       for pname, p in zip(pnames, params):
         checks.check_param(fname, pname, p)
+        if pname in domains:
+          checks.check_domain(fname, pname, p, *domains[pname])
       for pname, (value, others, fast) in constants.items():
         p = arguments[pname]
         # (Not with keep_integers: integer input runs the forward with every parameter.)

@@ -21,6 +21,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxact._src import checks, registry, stable
 from jaxact._src.gates import gelu, silu
@@ -81,10 +82,25 @@ def gated(activation: str | Callable[..., jax.Array], *, name: str | None = None
       raise TypeError(f"jaxact.{fname}: unexpected keyword arguments {sorted(unknown)}")
     if not isinstance(axis, int) or isinstance(axis, bool):
       raise TypeError(f"jaxact.{fname}: axis must be an int, got {type(axis).__name__}")
+    for p in params:
+      if p.name in kwargs and type(p.default) in (int, float):
+        checks.check_param(fname, p.name, kwargs[p.name])
     x = checks.as_input(x)
+    # Arrays are traced; Python values stay static, as when the activation is called
+    # directly (silu's beta = 1.0 takes its own kernel, gelu's approximate is a choice).
+    arrays = {k: v for k, v in kwargs.items() if isinstance(v, (jax.Array, np.ndarray))}
+    static = tuple(sorted((k, v) for k, v in kwargs.items() if k not in arrays))
+    return run(x, arrays, axis, static)
+
+  def run(x: jax.Array, arrays: dict[str, Any], axis: int, static: tuple) -> jax.Array:
+    kwargs = {**dict(static), **arrays}
     # Checkpointed: the backward pass keeps x alone (one array of the input's size)
     # and recomputes the activation, instead of keeping a, b and f(b).
     return jax.checkpoint(lambda x: checks.in_compute_dtype(lambda x: product(x, axis, kwargs), x))(x)
+
+  # Named after the unit, so that jaxprs, HLO and profiles say "swiglu".
+  run.__name__ = run.__qualname__ = fname
+  run = jax.jit(run, static_argnames=("axis", "static"))
 
   fn.__name__ = fname
   fn.__qualname__ = fname

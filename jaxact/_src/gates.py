@@ -618,19 +618,22 @@ def gelu_erf(x: jax.Array) -> jax.Array:
   return jnp.where(x > 0, pos, neg)
 
 
-def gelu(x: jax.Array, approximate: bool = True) -> jax.Array:
+def gelu(x: jax.Array, approximate: bool | str = True) -> jax.Array:
   r"""GELU, drop-in for ``jax.nn.gelu``: the tanh form by default, the erf form otherwise.
 
   ``approximate=True`` (the default of ``jax.nn`` and Keras) is :func:`gelu_tanh`;
   ``approximate=False`` is :func:`gelu_erf`, the exact GELU, which is PyTorch's
-  default (``approximate='none'``). Porting PyTorch code: pass ``approximate=False``.
+  default (``approximate='none'``). Porting PyTorch code: pass ``approximate=False``,
+  or PyTorch's own strings: ``'tanh'`` is the tanh form, ``'none'`` the erf form
+  (``jax.nn`` would take any string as true, ``'none'`` too).
 
   .. math::
     \mathrm{gelu}(x) = x\,\Phi(x) \approx x\,\sigma\bigl(2\sqrt{2/\pi}\,(x + 0.044715\,x^3)\bigr)
 
   Args:
     x: input array.
-    approximate: a Python bool (static): the tanh form if True.
+    approximate: static: the tanh form if true (any value's truth, as ``jax.nn``),
+      or ``'tanh'``/``'none'``, as PyTorch. A traced array raises ``TypeError``.
 
   Returns:
     An array of the same shape and dtype as ``x``.
@@ -645,9 +648,27 @@ def gelu(x: jax.Array, approximate: bool = True) -> jax.Array:
     (Array([-0.15880802,  0.841192  ], dtype=float32), Array([-0.15865526,  0.8413447 ], dtype=float32))
   """
   checks.check_input("gelu", x)
-  if not isinstance(approximate, (bool, np.bool_)):
-    raise TypeError(f"jaxact.gelu: approximate must be a Python bool, got {approximate!r}")
-  return gelu_tanh(x) if approximate else gelu_erf(x)
+  return gelu_tanh(x) if _tanh_form(approximate) else gelu_erf(x)
+
+
+def _tanh_form(approximate: object) -> bool:
+  """gelu's ``approximate`` as a bool: any value's truth, as ``jax.nn``, except
+  PyTorch's strings, which mean what they mean there ("none" is the erf form)."""
+  if isinstance(approximate, str):
+    if approximate not in ("tanh", "none"):
+      raise ValueError(
+        f"jaxact.gelu: approximate must be a bool, 'tanh' or 'none' (PyTorch's spelling), got {approximate!r}"
+      )
+    return approximate == "tanh"
+  if isinstance(approximate, jax.core.Tracer):
+    raise TypeError(
+      "jaxact.gelu: approximate chooses the formula and must be a static value (a Python bool), "
+      "not a traced array; mark it static (jax.jit(..., static_argnames=...))"
+    )
+  try:
+    return bool(approximate)
+  except (TypeError, ValueError) as e:
+    raise TypeError(f"jaxact.gelu: approximate must be a bool, got {approximate!r}") from e
 
 
 registry.register(
@@ -663,7 +684,9 @@ registry.register(
     bounded=False,
     conventions=(
       "approximate=True by default, as jax.nn and Keras; PyTorch's default is the exact "
-      "form (approximate='none'), here approximate=False. gelu(-inf) = 0 (jax.nn: NaN)."
+      "form (approximate='none'), here approximate=False or 'none'; 'tanh' is the tanh form "
+      "(jax.nn takes any string as true). Any other value counts by its truth, as jax.nn. "
+      "gelu(-inf) = 0 (jax.nn: NaN)."
     ),
     references=("Hendrycks, Gimpel 2016, arXiv:1606.08415",),
     builtin=True,

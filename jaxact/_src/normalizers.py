@@ -19,12 +19,13 @@ logsumexp is softmax):
 from __future__ import annotations
 
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._src import checks, registry, stable
+from jaxact._src import checks, registry, sharding, stable
 from jaxact._src.core import normalizer
 
 _NORMALIZER_CONVENTIONS = (
@@ -76,12 +77,13 @@ def _count_rest(z: jax.Array, axis: tuple[int, ...]) -> tuple[jax.Array, jax.Arr
   for a row of n, so XLA fuses it into the same pass, with no constant or
   indicator written out as an array (its CPU backend writes out what feeds a
   reduction: 1 + s, or a broadcast constant, cost one buffer each). Where n is
-  beyond the integers the dtype holds exactly, k is the sum of 1 + s.
+  beyond the integers the dtype holds exactly, or not known while tracing (a
+  symbolic dimension of jax.export), k is the sum of 1 + s.
   """
   sgn = jnp.sign(z)
   rest = _rest(z, axis)
-  n = int(np.prod([z.shape[a] for a in axis]))
-  if n <= 2 ** jnp.finfo(z.dtype).nmant:
+  n = math.prod(z.shape[a] for a in axis)  # symbolic under jax.export
+  if isinstance(n, int) and n <= 2 ** jnp.finfo(z.dtype).nmant:
     k = n + jnp.sum(sgn, axis, keepdims=True)
   else:
     k = jnp.sum(1.0 + sgn, axis, keepdims=True)
@@ -378,9 +380,10 @@ def logsumexp(
   split sum is computed only when some row of the batch needs it (a ``lax.cond``,
   which ``vmap`` turns into computing both), and gives the other rows the same value.
 
-  With ``b``: :math:`\log|\sum_i b_i e^{x_i}|`, and with ``return_sign=True`` the
-  pair (value, sign of the sum); differentiable in ``a`` and ``b`` (where the sum
-  is 0 the value is ``-inf`` and the derivative is not finite).
+  With ``b``: :math:`\log \sum_i b_i e^{x_i}`, NaN where the sum is negative (as
+  ``jax.nn`` and SciPy); with ``return_sign=True`` the pair
+  (:math:`\log|\sum_i b_i e^{x_i}|`, sign of the sum). Differentiable in ``a`` and
+  ``b`` (where the sum is 0 the value is ``-inf`` and the derivative is not finite).
 
   Args:
     a: input array. float16/bfloat16 are computed in float32 and rounded once.
@@ -416,6 +419,9 @@ def logsumexp(
     if where is not None:
       b = jnp.where(where, b, 0.0)
     out, sign = _logsumexp_b(x, jnp.broadcast_to(b, x.shape), axis)
+    if not return_sign:
+      # The log of a negative sum is NaN, as jax.nn and SciPy (return_sign gives |sum|).
+      out = checks.nan_outside(out, sign >= 0)  # NaN derivatives there too
   if not keepdims:
     out, sign = jnp.squeeze(out, axis), jnp.squeeze(sign, axis)
   return (out, sign) if return_sign else out
@@ -491,7 +497,9 @@ def _logmeanexp_centred(x: jax.Array, present: jax.Array | None, axis: tuple[int
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
 def _logmeanexp(x: jax.Array, present: jax.Array | None, axis: tuple[int, ...]) -> jax.Array:
   if present is None:
-    n = float(np.prod([x.shape[a] for a in axis]))
+    n = math.prod(x.shape[a] for a in axis)
+    # a Python number, or (a symbolic dimension under jax.export) an array
+    n = float(n) if isinstance(n, int) else jnp.asarray(n, x.dtype)
   else:
     n = jnp.sum(present, axis, keepdims=True).astype(x.dtype)
   m, s, r = _logmeanexp_max(x, present, axis, n)
@@ -614,7 +622,8 @@ def gumbel_softmax(
     logits: unnormalised log-probabilities. float16/bfloat16 are computed in
       float32 and rounded once.
     key: keyword-only and required, a ``jax.random`` key.
-    tau: keyword-only temperature, > 0, differentiable.
+    tau: keyword-only temperature, > 0, differentiable. A Python or NumPy value
+      <= 0 raises ``ValueError``; where a JAX array is <= 0 the result is NaN.
     hard: keyword-only; return one-hot samples with straight-through gradients.
     axis: keyword-only axis of the categories.
 
@@ -631,21 +640,34 @@ def gumbel_softmax(
   """
   checks.check_input("gumbel_softmax", logits)
   checks.check_param("gumbel_softmax", "tau", tau)
+  checks.check_domain("gumbel_softmax", "tau", tau, lambda t: t > 0, "positive")
   if key is None:
     raise ValueError("jaxact.gumbel_softmax: key is required (jax.random.key)")
+  checks.check_key("gumbel_softmax", key)
   if not isinstance(hard, bool):
     raise TypeError(f"jaxact.gumbel_softmax: hard must be a bool, got {type(hard).__name__}")
   x = checks.as_input(logits)
   (ax,) = checks.canonical_axes("gumbel_softmax", axis, x.ndim)
+  checks.check_broadcast("gumbel_softmax", "tau", x.shape, jnp.shape(tau))
+  return _gumbel_softmax(x, key, tau, hard, ax)
+
+
+def _gumbel_softmax(x: jax.Array, key: jax.Array, tau: jax.Array, hard: bool, ax: int) -> jax.Array:
   ctype = checks.compute_dtype(x.dtype)
-  g = jax.random.gumbel(key, x.shape, ctype)
-  z = (x.astype(ctype) + g) / checks.as_param(tau, ctype)
+  g = jax.random.gumbel(key, x.shape, ctype, out_sharding=sharding.explicit_spec(x))
+  t = checks.as_param(tau, ctype)
+  z = checks.nan_outside(x.astype(ctype) + g, t > 0) / t  # a JAX array tau <= 0: NaN
   y = softmax(z, axis=ax)
   if hard:
     top = jnp.argmax(y, axis=ax, keepdims=True)
     one_hot = jnp.arange(x.shape[ax]).reshape([-1 if i == ax else 1 for i in range(x.ndim)]) == top
     y = one_hot.astype(ctype) + (y - jax.lax.stop_gradient(y))
   return y.astype(x.dtype)
+
+
+# jaxprs, HLO and profiles say "gumbel_softmax"
+_gumbel_softmax.__name__ = _gumbel_softmax.__qualname__ = "gumbel_softmax"
+_gumbel_softmax = jax.jit(_gumbel_softmax, static_argnames=("hard", "ax"))
 
 
 registry.register(
@@ -664,7 +686,7 @@ registry.register(
     conventions=(
       "hard=True: the value is exactly one-hot (argmax of the soft sample; ties to the first), "
       "the gradient is the soft sample's (straight-through). -inf logits get 0. PyTorch's dim "
-      "is axis here."
+      "is axis here. tau <= 0: ValueError for a Python or NumPy number, NaN where a JAX array is."
     ),
     references=("Jang, Gu, Poole 2017, arXiv:1611.01144; Maddison, Mnih, Teh 2017, arXiv:1611.00712",),
     builtin=True,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from jaxact._src import checks, registry, stable
+from jaxact._src import checks, registry, sharding, stable
 from jaxact._src.core import activation, stable_kernel
 
 
@@ -364,7 +365,8 @@ _RRELU_DOC_CONVENTIONS = (
   "Evaluation (training=False): leaky_relu with slope (lower + upper) / 2. Training: one "
   "slope per element drawn uniformly from [lower, upper) with `key` (a clear error without "
   "one). f'(0) = 1 (the right branch, as leaky_relu); f'' = 0. lower and upper are "
-  "differentiable. Defaults 1/8 and 1/3 as PyTorch."
+  "differentiable. Defaults 1/8 and 1/3 as PyTorch. lower > upper: ValueError for Python or "
+  "NumPy numbers, NaN where JAX arrays have it."
 )
 
 
@@ -398,7 +400,10 @@ def rrelu(
     An array of the same shape and dtype as ``x``.
 
   Raises:
-    ValueError: ``training`` is true and ``key`` is ``None``.
+    ValueError: ``training`` is true and ``key`` is ``None``, or ``lower > upper``
+      given as Python or NumPy numbers (where JAX arrays have ``lower > upper``, the
+      result and its derivatives are NaN).
+    TypeError: ``key`` is not a ``jax.random`` key.
 
   Accuracy: value within 0.5 ULP (one rounding), derivatives exact.
 
@@ -412,15 +417,33 @@ def rrelu(
   checks.check_param("rrelu", "upper", upper)
   if not isinstance(training, bool):
     raise TypeError(f"jaxact.rrelu: training must be a bool, got {type(training).__name__}")
-  if not training:
-    return leaky_relu(x, (jnp.asarray(lower) + jnp.asarray(upper)) / 2.0)
-  if key is None:
-    raise ValueError("jaxact.rrelu: training=True draws random slopes and needs a key (jax.random.key)")
+  if not isinstance(lower, jax.Array) and not isinstance(upper, jax.Array):
+    if not np.all(np.asarray(lower, np.float64) <= np.asarray(upper, np.float64)):
+      raise ValueError(f"jaxact.rrelu: lower must be at most upper, got lower={lower!r}, upper={upper!r}")
+  if training:
+    if key is None:
+      raise ValueError("jaxact.rrelu: training=True draws random slopes and needs a key (jax.random.key)")
+    checks.check_key("rrelu", key)
   x = checks.as_input(x)
+  lower, upper = jnp.asarray(lower), jnp.asarray(upper)
+  for pname, p in (("lower", lower), ("upper", upper)):
+    checks.check_broadcast("rrelu", pname, x.shape, p.shape)
+  return _rrelu(x, lower, upper, key, training)
+
+
+def _rrelu(x: jax.Array, lower: jax.Array, upper: jax.Array, key: jax.Array | None, training: bool):
+  if jnp.issubdtype(x.dtype, jnp.floating):
+    x = checks.nan_outside(x, lower <= upper)  # a JAX array lower > upper: NaN there
+  if not training:
+    return leaky_relu(x, (lower + upper) / 2.0)
   ctype = checks.compute_dtype(x.dtype)
   lo, hi = checks.as_param(lower, ctype), checks.as_param(upper, ctype)
-  u = jax.random.uniform(key, x.shape, ctype)
+  u = jax.random.uniform(key, x.shape, ctype, out_sharding=sharding.explicit_spec(x))
   return leaky_relu(x, lo + (hi - lo) * u)
+
+
+_rrelu.__name__ = _rrelu.__qualname__ = "rrelu"  # jaxprs, HLO and profiles say "rrelu"
+_rrelu = jax.jit(_rrelu, static_argnames=("training",))
 
 
 registry.register(

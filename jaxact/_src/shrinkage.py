@@ -92,8 +92,12 @@ def hardshrink(x: jax.Array, *, lambd: jax.Array = 0.5) -> jax.Array:
   smoothness="C^0",
   zero_centred=True,
   bounded=False,
-  conventions=_CONVENTIONS + " d/dlambd = -sign(x) outside the interval, 0 on it.",
+  conventions=_CONVENTIONS
+  + " d/dlambd = -sign(x) outside the interval, 0 on it. lambd < 0 (which would map 0 to"
+  " -lambd): a Python or NumPy value raises ValueError, as PyTorch; a JAX array gives NaN"
+  " where it is negative.",
   references=("Donoho 1995 (soft thresholding); PyTorch torch.nn.Softshrink",),
+  param_domains={"lambd": (lambda v: v >= 0, "at least 0")},
 )
 def softshrink(x: jax.Array, *, lambd: jax.Array = 0.5) -> jax.Array:
   r"""Soft shrinkage (soft thresholding), as PyTorch's ``softshrink``.
@@ -103,7 +107,9 @@ def softshrink(x: jax.Array, *, lambd: jax.Array = 0.5) -> jax.Array:
 
   Args:
     x: input array. float16/bfloat16 are computed in float32 and rounded once.
-    lambd: keyword-only threshold (>= 0), differentiable, broadcasts to ``x``.
+    lambd: keyword-only threshold (>= 0), differentiable, broadcasts to ``x``. A
+      negative Python or NumPy value raises ``ValueError`` (as PyTorch); where a JAX
+      array is negative, the result and its derivatives are NaN.
 
   Returns:
     An array of the same shape and dtype as ``x``.
@@ -220,5 +226,7 @@ def threshold(x: jax.Array, *, threshold: jax.Array, value: jax.Array) -> jax.Ar
     >>> jaxact.threshold(jnp.array([-1.0, 0.1, 2.0], dtype=jnp.float32), threshold=0.1, value=20.0)
     Array([20., 20.,  2.], dtype=float32)
   """
-  y = jnp.where(x > threshold, x, jnp.broadcast_to(value, x.shape).astype(x.dtype))
+  # value broadcast by where itself (jnp.broadcast_to would give it no sharding, which
+  # explicit sharding refuses to select against x's).
+  y = jnp.where(x > threshold, x, value.astype(x.dtype))
   return stable.keep_nan(x, y)
