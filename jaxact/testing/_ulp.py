@@ -9,19 +9,12 @@ import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
 
+from jaxact._src.registry import NARROW_FLOATS
+
 WIDE = ("float16", "bfloat16", "float32", "float64")
 """The dtypes measured on a spread grid (every value too, for the 16-bit ones)."""
 
-NARROW = (
-  "float8_e4m3fn",
-  "float8_e5m2",
-  "float8_e4m3fnuz",
-  "float8_e5m2fnuz",
-  "float8_e4m3b11fnuz",
-  "float8_e3m4",
-  "float8_e4m3",
-  "float4_e2m1fn",
-)
+NARROW = NARROW_FLOATS
 """The 8- and 4-bit floats XLA computes with (jaxact computes them in float32 and
 rounds once); always measured at every value (256 or fewer)."""
 
