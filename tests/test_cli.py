@@ -41,7 +41,18 @@ def test_every_value_of_the_16_bit_dtypes():
 def test_exhaustive_report_measures_every_value(capsys):
   assert main(["--only", "relu", "--dtypes", "bfloat16", "--exhaustive", "--quiet"]) == 0
   table = capsys.readouterr().out
-  assert "every float16 and bfloat16 value" in table
+  assert "element-wise activations: every value of bfloat16" in table
+  assert "largest error: " in table
   # Subnormal inputs are left out on a backend that flushes them (254 of them).
   points = 65281 - (254 if jt.flushes_subnormals("bfloat16") else 0)
   assert f"relu        bfloat16    {points}" in table
+
+
+def test_narrow_floats_are_reported_at_every_value(capsys):
+  assert main(["--only", "relu,tanh", "--dtypes", "float8_e4m3fn,float4_e2m1fn", "--quiet"]) == 0
+  table = capsys.readouterr().out
+  assert "element-wise activations: every value of float8_e4m3fn, float4_e2m1fn" in table
+  assert "tanh        float8_e4m3fn      253" in table
+  assert "tanh        float4_e2m1fn       15" in table and "n/a" in table  # float4 has no NaN
+  largest = float(table.split("largest error: ")[1].split()[0])
+  assert 0.4 < largest <= 0.501, largest  # computed in float32, rounded once

@@ -94,32 +94,41 @@ def format_table(result: dict[str, Any]) -> str:
     f"jax {result['jax']}",
     "max error in ULPs of the output dtype at the exact value (mpmath), measured/bound",
   ]
-  if result.get("exhaustive"):
-    lines.append("element-wise activations: every float16 and bfloat16 value")
+  # Dtypes measured at every value: the 8- and 4-bit floats always, the 16-bit ones
+  # with exhaustive.
+  every = set(_ulp.NARROW) | ({"float16", "bfloat16"} if result.get("exhaustive") else set())
+  every &= set(result["dtypes"])
+  if every:
+    lines.append(
+      f"element-wise activations: every value of {', '.join(d for d in result['dtypes'] if d in every)}"
+    )
+  dw = max([10] + [len(d) + 2 for d in result["dtypes"]])
   lines += [
     "",
-    f"{'activation':<{w}}{'dtype':<10}{'points':>7}  {'value':>11}  {'f1':>11}  {'f2':>11}"
+    f"{'activation':<{w}}{'dtype':<{dw}}{'points':>7}  {'value':>11}  {'f1':>11}  {'f2':>11}"
     f"  {'non-finite':>10}  {'NaN->NaN':>8}  result",
   ]
+  nan_cell = {True: "yes", False: "NO", None: "n/a"}  # n/a: a dtype without NaN
   for rep in result["reports"]:
     for r in rep["results"]:
       if r["skipped"]:
-        lines.append(f"{rep['name']:<{w}}{r['dtype']:<10} skipped: {r['skipped']}")
+        lines.append(f"{rep['name']:<{w}}{r['dtype']:<{dw}} skipped: {r['skipped']}")
         continue
       cells = "  ".join(f"{e:>6.2f}/{b:<4g}" for e, b in zip(r["max_ulp"], r["bounds"]))
       lines.append(
-        f"{rep['name']:<{w}}{r['dtype']:<10}{r['points']:>7}  {cells}  {r['nonfinite']:>10}"
-        f"  {'yes' if r['nan_propagates'] else 'NO':>8}  {'pass' if r['passed'] else 'FAIL'}"
+        f"{rep['name']:<{w}}{r['dtype']:<{dw}}{r['points']:>7}  {cells}  {r['nonfinite']:>10}"
+        f"  {nan_cell[r['nan_propagates']]:>8}  {'pass' if r['passed'] else 'FAIL'}"
       )
   failed = [rep["name"] for rep in result["reports"] if not rep["passed"]]
   lines.append("")
-  if result.get("exhaustive"):
+  if every:
     # The table's two decimals hide whether every result is correctly rounded.
     measured = [
       (e, rep["name"], r["dtype"], q)
       for rep in result["reports"]
+      if rep["kind"] == "elementwise"
       for r in rep["results"]
-      if not r["skipped"]
+      if not r["skipped"] and r["dtype"] in every
       for e, q in zip(r["max_ulp"], ("value", "f1", "f2"))
     ]
     if measured:
