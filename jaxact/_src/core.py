@@ -189,8 +189,9 @@ def activation(
   signature (names and defaults) and the docstring. The returned function:
 
   1. checks its arguments (``TypeError``/``ValueError`` naming ``jaxact.<name>``);
-  2. promotes bool/int input to float, computes float16/bfloat16 in float32 and
-     rounds once to the input dtype, float32/float64 natively;
+  2. promotes bool/int input to float, computes float16, bfloat16 and the 8- and
+     4-bit floats in float32 and rounds once to the input dtype, float32/float64
+     natively;
   3. runs the :func:`stable_kernel` of ``forward`` under ``jax.jit``, every
      hyperparameter traced (a new value does not recompile); array hyperparameters
      must broadcast to the input's shape (one value per channel: shape ``(C,)``);
