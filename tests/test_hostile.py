@@ -6,6 +6,8 @@ concrete and traced, and asserts that each call either raises ``TypeError`` or
 ``ValueError`` starting with ``jaxact.<name>:`` or returns the documented result.
 """
 
+import itertools
+
 import jax
 import jax.numpy as jnp
 import ml_dtypes
@@ -56,7 +58,12 @@ def test_a_format_without_negative_numbers_is_refused(name):
 def test_logsumexp_of_a_negative_sum_is_nan():
   x, b = jnp.array([1.0, 2.0]), -jnp.ones(2)
   assert np.isnan(jaxact.logsumexp(x, b=b))  # as jax.nn and scipy.special.logsumexp
-  assert np.all(np.isnan(jax.grad(lambda x: jaxact.logsumexp(x, b=b))(x)))
+  # The value is selected, as jax.nn: a jnp.where masking the NaN out has a finite
+  # gradient (0 from the masked entry), where a product would leak 0 * NaN.
+  masked = lambda x, b: jnp.where(jnp.isnan(v := jaxact.logsumexp(x, b=b, axis=-1)), 0.0, v).sum()
+  rows, signs = jnp.stack([x, x]), jnp.stack([b, -b])
+  g = jax.grad(masked)(rows, signs)
+  assert np.all(np.isfinite(g)) and np.all(g[0] == 0) and np.all(g[1] > 0)
   value, sign = jaxact.logsumexp(x, b=b, return_sign=True)
   np.testing.assert_allclose(value, np.log(np.e + np.e**2), rtol=1e-6)
   assert sign == -1.0
@@ -77,6 +84,15 @@ def test_gumbel_softmax_temperature_must_be_positive(hard):
     assert np.all(np.isnan(traced))
   y = jaxact.gumbel_softmax(logits, key=key, tau=jnp.array(0.5), hard=hard)
   assert np.all(np.isfinite(y)) and abs(float(y.sum()) - 1.0) < 1e-6
+  # a temperature per row: NaN in exactly the rows whose temperature is not positive
+  tau = jnp.array([[1.0], [-1.0], [0.0], [0.25]], jnp.float32)
+  for f, dtype in itertools.product(
+    (jaxact.gumbel_softmax, jax.jit(jaxact.gumbel_softmax, static_argnames="hard")),
+    (jnp.float32, jnp.float64),
+  ):
+    y = f(jnp.zeros((4, 5), dtype), key=key, tau=tau.astype(dtype), hard=hard)
+    np.testing.assert_array_equal(np.isnan(y), np.array([[False], [True], [True], [False]]).repeat(5, 1))
+    np.testing.assert_allclose(y[::3].sum(-1), 1.0, rtol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -120,6 +136,46 @@ def test_rrelu_bounds_must_be_ordered():
   traced = jax.jit(lambda lo, hi: jaxact.rrelu(x, lower=lo, upper=hi, training=True, key=jax.random.key(0)))
   assert np.all(np.isnan(traced(lo, hi)))
   np.testing.assert_array_equal(jaxact.rrelu(x, lower=0.2, upper=0.2), [-0.4, 3.0])
+
+
+def test_rrelu_checks_shapes_and_keys_before_anything_else():
+  x = jnp.ones(3)
+  with pytest.raises(ValueError, match=r"^jaxact\.rrelu: upper of shape \(2,\) does not broadcast"):
+    jaxact.rrelu(x, lower=np.ones(3) * 0.1, upper=np.ones(2) * 0.2)  # NumPy bounds: not NumPy's error
+  for key in (0, jnp.uint32(3), jax.random.split(jax.random.key(0), 2)):  # eval mode too
+    for training in (False, True):
+      with pytest.raises(TypeError, match=r"^jaxact\.rrelu: key must be a jax.random key"):
+        jaxact.rrelu(x, key=key, training=training)
+    with pytest.raises(TypeError, match=r"^jaxact\.gumbel_softmax: key must be a jax.random key"):
+      jaxact.gumbel_softmax(x, key=key)
+
+
+def test_domain_checked_functions_keep_weak_types():
+  # Python scalars in, weakly typed out (the input dtype is kept with other arrays)
+  for f in (jaxact.softshrink, jaxact.rrelu, jaxact.elu):
+    assert f(1.0).weak_type, f.__name__
+    assert f(jnp.float16(1.0)).dtype == jnp.float16 and f(1.0) * jnp.float16(1.0) is not None
+    assert (f(1.0) * jnp.ones(2, jnp.bfloat16)).dtype == jnp.bfloat16, f.__name__
+
+
+def test_gated_units_trace_numbers_and_name_themselves():
+  events = []
+  jax.monitoring.register_event_duration_secs_listener(
+    lambda name, *_, **__: events.append(name) if name.endswith("backend_compile_duration") else None
+  )
+  x = jnp.ones(4, jnp.float32)
+  jaxact.swiglu(x, beta=0.5)
+  before = len(events)
+  for beta in (0.75, 2.0, float("nan")):  # a new value is an argument: no new compilation
+    y = jaxact.swiglu(x, beta=beta)
+  assert len(events) == before and np.all(np.isnan(y))
+  np.testing.assert_array_equal(jaxact.swiglu(x, beta=1.0), jaxact.swiglu(x))  # the default's kernel
+  with pytest.raises(ValueError, match=r"^jaxact\.geglu: approximate must be a bool"):
+    jaxact.geglu(x, approximate="exact")
+  with pytest.raises(
+    TypeError, match=r"^jaxact\.geglu: approximate must be a number, an array or a hashable"
+  ):
+    jaxact.geglu(x, approximate=[1])
 
 
 @pytest.mark.parametrize(

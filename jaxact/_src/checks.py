@@ -188,17 +188,28 @@ def nan_outside(x: jax.Array, inside: jax.Array) -> jax.Array:
   derivative NaN where a parameter is outside its domain (NaN in gives NaN out)."""
   # A product, not a select: the derivative in x is then that factor (NaN outside),
   # where a select would give 0 there. The factor does not depend differentiably on
-  # the parameter (a comparison), so nothing is added to its derivative.
-  return x * jnp.where(inside, jnp.asarray(1.0, x.dtype), jnp.asarray(jnp.nan, x.dtype))
+  # the parameter (a comparison), so nothing is added to its derivative. full_like
+  # and lax.select keep x's weak type (jnp.where does not): softshrink(1.0) is a
+  # weakly typed float, as elu(1.0).
+  # The factor keeps the parameter's shape (a scalar stays a scalar), so the
+  # backward pass keeps no extra array of the input's size.
+  inside = jnp.asarray(inside)
+  one, nan = (jax.lax.full_like(x, v, shape=inside.shape) for v in (1.0, jnp.nan))
+  return x * jax.lax.select(inside, one, nan)
 
 
 def check_key(name: str, key: object) -> None:
   """Raises ``TypeError`` naming ``jaxact.<name>`` unless ``key`` is a ``jax.random``
-  key: a typed key (``jax.random.key``) or a raw ``uint32`` one (``jax.random.PRNGKey``)."""
+  key: one typed key (``jax.random.key``, shape ``()``) or one raw ``uint32`` key
+  (``jax.random.PRNGKey``, shape ``(2,)``, or ``(4,)`` for the ``rbg`` generators)."""
   dtype = getattr(key, "dtype", None)
-  if dtype is not None and (jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key) or dtype == np.uint32):
+  if dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key) and np.shape(key) == ():
     return
-  raise TypeError(f"jaxact.{name}: key must be a jax.random key (jax.random.key(0)), got {_describe(key)}")
+  if dtype == np.uint32 and np.shape(key) in ((2,), (4,)):
+    return
+  raise TypeError(
+    f"jaxact.{name}: key must be a jax.random key (one key: jax.random.key(0)), got {_describe(key)}"
+  )
 
 
 def _same_dim(a: Any, b: Any) -> bool:

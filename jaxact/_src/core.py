@@ -214,7 +214,9 @@ def activation(
     param_domains: ``{name: (ok, what)}``: the hyperparameter ``name`` must satisfy
       ``ok(value)`` (``what`` says how, for the message). A Python or NumPy value
       outside raises ``ValueError``; where a JAX array (traced or not) is outside,
-      the value and every derivative are NaN.
+      the input is replaced by NaN there, so the value and every derivative are NaN
+      provided ``forward`` and its derivatives give NaN for a NaN input (the
+      battery's ``nan_propagates`` measures that; every built-in does).
     **metadata: further :class:`jaxact.Info` fields (``formula``,
       ``output_range``, ``monotonic``, ``smoothness``, ``conventions`` ...).
 

@@ -16,7 +16,7 @@ the tail, as ``sigmoid''`` does).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import jax
@@ -69,6 +69,8 @@ def gated(activation: str | Callable[..., jax.Array], *, name: str | None = None
   act = registry.get(activation)
   fname = name or f"gated_{getattr(act, '__name__', 'activation')}"
   params = list(inspect.signature(act).parameters.values())[1:]
+  defaults = {p.name: p.default for p in params}
+  act_name = getattr(act, "__name__", "activation")
 
   def product(x: jax.Array, axis: int, kwargs: dict[str, Any]) -> jax.Array:
     a, b = _halves(fname, x, axis)
@@ -86,11 +88,33 @@ def gated(activation: str | Callable[..., jax.Array], *, name: str | None = None
       if p.name in kwargs and type(p.default) in (int, float):
         checks.check_param(fname, p.name, kwargs[p.name])
     x = checks.as_input(x)
-    # Arrays are traced; Python values stay static, as when the activation is called
-    # directly (silu's beta = 1.0 takes its own kernel, gelu's approximate is a choice).
-    arrays = {k: v for k, v in kwargs.items() if isinstance(v, (jax.Array, np.ndarray))}
-    static = tuple(sorted((k, v) for k, v in kwargs.items() if k not in arrays))
-    return run(x, arrays, axis, static)
+    # Numbers and arrays are traced (a new value does not recompile, NaN included);
+    # a number equal to its default stays static, so silu's beta = 1.0 takes its own
+    # kernel as when the activation is called directly; choices (gelu's approximate)
+    # are static.
+    arrays, static = {}, []
+    for k, v in sorted(kwargs.items()):
+      default = defaults[k]
+      number = isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+      if isinstance(v, (jax.Array, np.ndarray)) or (
+        number and not isinstance(default, bool) and v != default
+      ):
+        arrays[k] = v
+      else:
+        static.append((k, v))
+    try:
+      hash(tuple(static))
+    except TypeError:
+      k = next(k for k, v in static if not isinstance(v, Hashable))
+      raise TypeError(f"jaxact.{fname}: {k} must be a number, an array or a hashable choice") from None
+    try:
+      return run(x, arrays, axis, tuple(static))
+    except (TypeError, ValueError) as e:
+      # The activation's own checks name it: name the unit the user called.
+      prefix = f"jaxact.{act_name}:"
+      if str(e).startswith(prefix):
+        raise type(e)(f"jaxact.{fname}:" + str(e)[len(prefix) :]) from None
+      raise
 
   def run(x: jax.Array, arrays: dict[str, Any], axis: int, static: tuple) -> jax.Array:
     kwargs = {**dict(static), **arrays}

@@ -381,7 +381,8 @@ def logsumexp(
   which ``vmap`` turns into computing both), and gives the other rows the same value.
 
   With ``b``: :math:`\log \sum_i b_i e^{x_i}`, NaN where the sum is negative (as
-  ``jax.nn`` and SciPy); with ``return_sign=True`` the pair
+  ``jax.nn`` and SciPy; its derivative there is 0, so a ``jnp.where`` that masks those
+  entries out has finite gradients); with ``return_sign=True`` the pair
   (:math:`\log|\sum_i b_i e^{x_i}|`, sign of the sum). Differentiable in ``a`` and
   ``b`` (where the sum is 0 the value is ``-inf`` and the derivative is not finite).
 
@@ -421,7 +422,9 @@ def logsumexp(
     out, sign = _logsumexp_b(x, jnp.broadcast_to(b, x.shape), axis)
     if not return_sign:
       # The log of a negative sum is NaN, as jax.nn and SciPy (return_sign gives |sum|).
-      out = checks.nan_outside(out, sign >= 0)  # NaN derivatives there too
+      # A select, as jax.nn: the derivative there is 0, so that a jnp.where masking
+      # these entries out gets finite gradients (a product would give 0 * NaN).
+      out = jnp.where(sign < 0, jnp.asarray(jnp.nan, out.dtype), out)
   if not keepdims:
     out, sign = jnp.squeeze(out, axis), jnp.squeeze(sign, axis)
   return (out, sign) if return_sign else out
@@ -657,7 +660,9 @@ def _gumbel_softmax(x: jax.Array, key: jax.Array, tau: jax.Array, hard: bool, ax
   g = jax.random.gumbel(key, x.shape, ctype, out_sharding=sharding.explicit_spec(x))
   t = checks.as_param(tau, ctype)
   z = checks.nan_outside(x.astype(ctype) + g, t > 0) / t  # a JAX array tau <= 0: NaN
-  y = softmax(z, axis=ax)
+  # Again on the probabilities: a NaN logit in one row is not enough, since the
+  # backend may drop a NaN through the softmax's max and exp and give a sample.
+  y = checks.nan_outside(softmax(z, axis=ax), t > 0)
   if hard:
     top = jnp.argmax(y, axis=ax, keepdims=True)
     one_hot = jnp.arange(x.shape[ax]).reshape([-1 if i == ax else 1 for i in range(x.ndim)]) == top

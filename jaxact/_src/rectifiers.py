@@ -417,17 +417,17 @@ def rrelu(
   checks.check_param("rrelu", "upper", upper)
   if not isinstance(training, bool):
     raise TypeError(f"jaxact.rrelu: training must be a bool, got {type(training).__name__}")
+  for pname, p in (("lower", lower), ("upper", upper)):
+    checks.check_broadcast("rrelu", pname, jnp.shape(x), jnp.shape(p))
   if not isinstance(lower, jax.Array) and not isinstance(upper, jax.Array):
     if not np.all(np.asarray(lower, np.float64) <= np.asarray(upper, np.float64)):
       raise ValueError(f"jaxact.rrelu: lower must be at most upper, got lower={lower!r}, upper={upper!r}")
-  if training:
-    if key is None:
-      raise ValueError("jaxact.rrelu: training=True draws random slopes and needs a key (jax.random.key)")
+  if training and key is None:
+    raise ValueError("jaxact.rrelu: training=True draws random slopes and needs a key (jax.random.key)")
+  if key is not None:  # checked in evaluation too, where it is not used
     checks.check_key("rrelu", key)
   x = checks.as_input(x)
   lower, upper = jnp.asarray(lower), jnp.asarray(upper)
-  for pname, p in (("lower", lower), ("upper", upper)):
-    checks.check_broadcast("rrelu", pname, x.shape, p.shape)
   return _rrelu(x, lower, upper, key, training)
 
 
