@@ -34,7 +34,7 @@ DEFAULT_BOUNDS: Mapping[str, tuple[float, float, float]] = MappingProxyType(
     "bfloat16": (1.0, 1.0, 2.0),
     "float16": (1.0, 1.0, 2.0),
     # The 8- and 4-bit floats, computed in float32 and rounded once.
-    **dict.fromkeys(NARROW_FLOATS, (1.0, 1.0, 2.0)),
+    **dict.fromkeys(NARROW_FLOATS, (0.501, 0.501, 0.501)),
   }
 )
 
