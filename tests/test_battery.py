@@ -77,6 +77,64 @@ def test_gated_battery(name):
   assert report.passed, str(report)
 
 
+# The narrow formats where rows need care: no infinity (-inf entries become the most
+# negative number), NaN beyond the range (float8_e4m3fn), saturation (float4_e2m1fn).
+NARROW_ROWS = ("float8_e4m3fn", "float4_e2m1fn")
+
+
+@pytest.mark.parametrize("name", NORMALIZERS)
+def test_normalizer_battery_narrow_floats(name):
+  report = jt.check_normalizer(
+    jaxact.get(name),
+    jt.NORMALIZERS[name],
+    name=name,
+    dtypes=NARROW_ROWS,
+    scalar_output=name in jt.SCALAR_OUTPUT,
+  )
+  assert [r.dtype for r in report.results] == list(NARROW_ROWS)
+  assert all(not r.skipped and r.points > 1000 for r in report.results), str(report)
+  assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("name", GATED)
+def test_gated_battery_narrow_floats(name):
+  fn = jaxact.get(name)
+  inner = jaxact.info(fn.activation).name
+  report = jt.check_gated(
+    fn, jt.ELEMENTWISE[inner], name=name, activation_name=inner, dtypes=NARROW_ROWS, cache=CACHE
+  )
+  assert all(not r.skipped and r.points > 10 for r in report.results), str(report)
+  assert report.passed, str(report)
+
+
+def test_narrow_rows_stay_in_range():
+  for name in NARROW_ROWS:
+    dtype = jt._ulp.DTYPES[name]
+    big = float(jt._ulp.finfo(dtype).max)
+    for row in jt.rows(dtype):
+      assert np.all(np.isfinite(row)) and np.all(np.abs(row) <= big), (name, row)
+    assert any(np.any(row == -big) for row in jt.rows(dtype))  # the rows' -inf entries
+
+
+def test_normwise_error_beyond_the_largest_number():
+  # log_softmax([0, -448, ...]) in float8_e4m3fn has the exact entry -450.34, beyond
+  # the largest number 448 but rounding to it: measured as any entry (normwise, in
+  # ULPs of the scale 450.34, 32), not as an overflow.
+  e4, e2m1 = (jt._ulp.DTYPES[n] for n in NARROW_ROWS)
+  hi, lo = np.array([-2.34, -450.34]), np.zeros(2)
+  assert jt._battery._normwise_error(np.array([-2.25, -448.0]), hi, lo, 450.34, e4) == pytest.approx(
+    2.34 / 32
+  )
+  # -900 rounds to NaN there: NaN is right, -448 is not.
+  hi = np.array([-2.34, -900.0])
+  assert jt._battery._normwise_error(np.array([-2.25, np.nan]), hi, lo, 900.0, e4) < 0.5
+  assert jt._battery._normwise_error(np.array([-2.25, -448.0]), hi, lo, 900.0, e4) == np.inf
+  # float4_e2m1fn saturates: beyond 6, exactly 6.
+  hi = np.array([1.0, 7.5])
+  assert jt._battery._normwise_error(np.array([1.0, 6.0]), hi, lo, 7.5, e2m1) == 0.0
+  assert jt._battery._normwise_error(np.array([1.0, 4.0]), hi, lo, 7.5, e2m1) == np.inf
+
+
 # Known failures: swiglu and geglu round their gate silu(b), gelu(b) (and its
 # derivatives) first, so a f(b) is 0 where f(b) alone is below the normal range and the
 # product is not (a = 1.8e19, b = -100: silu(b) = 3.7e-42, the product 6.8e-23).

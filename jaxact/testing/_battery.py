@@ -526,7 +526,11 @@ def check_gated(
     res.points = int(keep_x.sum())
     res.max_ulp, res.worst_x, res.nonfinite = tuple(errs), tuple(worst), nonfinite
     nan_row = jnp.asarray(np.array([[1.0, np.nan]]).astype(dtype))
-    res.nan_propagates = all(bool(np.all(np.isnan(np.asarray(c, np.float64)))) for c in fns(nan_row))
+    res.nan_propagates = (
+      all(bool(np.all(np.isnan(np.asarray(c, np.float64)))) for c in fns(nan_row))
+      if _ulp.has_nan(dtype)
+      else None
+    )  # n/a in a format without NaN (float4_e2m1fn)
   return Report(name=name, kind="gated", results=results)
 
 
@@ -536,7 +540,9 @@ def rows(dtype, *, seed: int = 0) -> list[np.ndarray]:
   Random rows at scales from 1e-3 to 1e4 and lengths 2 to 256, a one-element row,
   rows with ``-inf`` entries, ties of the maximum, one dominant entry
   (``[0, -20]``) and a wide range. Five distinct lengths, so that a normalizer is
-  compiled five times per dtype.
+  compiled five times per dtype. In a format without infinities (most 8- and 4-bit
+  floats) ``-inf`` is its most negative finite value, and every value is clipped to
+  the format's range (a cast would give NaN or saturate).
   """
   dtype = np.dtype(dtype)
   rng = np.random.default_rng(seed)
@@ -550,6 +556,9 @@ def rows(dtype, *, seed: int = 0) -> list[np.ndarray]:
   for n in (2, 7, 64, 256):
     for scale in (1e-3, 1.0, 10.0, 100.0, 1e4):
       out.append(rng.standard_normal(n) * scale)
+  big = float(_ulp.finfo(dtype).max)
+  low = -np.inf if _ulp.has_inf(dtype) else -big
+  out = [np.where(r == -np.inf, low, np.clip(r, -big, big)) for r in out]
   return [r.astype(dtype).astype(np.float64) for r in out]
 
 
@@ -576,7 +585,14 @@ def _normalizer_derivatives(fn: Callable[..., Any], scalar_output: bool):
 
 
 def _normwise_error(c: np.ndarray, hi: np.ndarray, lo: np.ndarray, scale: float, dtype) -> float:
-  """Largest entry error in ULPs of ``scale``; non-finite exact entries must match exactly."""
+  """Largest entry error in ULPs of ``scale``; non-finite exact entries must match
+  exactly, and so must an exact entry that overflows the dtype (its rounding: the
+  infinity, NaN in a format without one, the largest number in float4_e2m1fn)."""
+  over = _ulp.overflows(hi, dtype)
+  if over.any():
+    if np.any(_ulp.ulp_error(c[over], hi[over], lo[over], dtype) > 0):
+      return float("inf")
+    c, hi, lo = c[~over], hi[~over], lo[~over]
   finite = np.isfinite(hi)
   if scale == 0.0:
     err = np.where(c[finite] == 0, 0.0, np.inf)
@@ -661,7 +677,8 @@ def check_normalizer(
         points += length
     res.points = points
     res.max_ulp, res.worst_x, res.nonfinite = tuple(errs), tuple(worst), nonfinite
-    res.nan_propagates = all(bool(np.all(np.isnan(o))) for o in nan_out)
+    # n/a in a format without NaN (float4_e2m1fn)
+    res.nan_propagates = all(bool(np.all(np.isnan(o))) for o in nan_out) if _ulp.has_nan(dtype) else None
   return Report(name=name, kind="normalizer", results=results)
 
 

@@ -102,6 +102,12 @@ def has_nan(dtype) -> bool:
     return bool(np.isnan(np.asarray(np.nan).astype(np.dtype(dtype)).astype(np.float64)))
 
 
+def has_inf(dtype) -> bool:
+  """Whether ``dtype`` has infinities (the ``fn``/``fnuz`` 8-bit floats and float4_e2m1fn do not)."""
+  with np.errstate(over="ignore", invalid="ignore"):
+    return bool(np.isinf(np.asarray(np.inf).astype(np.dtype(dtype)).astype(np.float64)))
+
+
 def nan_as(dtype) -> float:
   """What NaN converts to in ``dtype``: NaN, or -0 in float4_e2m1fn, which has no NaN."""
   with np.errstate(invalid="ignore"):
@@ -131,14 +137,23 @@ def ulp_error(computed: np.ndarray, hi: np.ndarray, lo: np.ndarray, dtype) -> np
   with np.errstate(over="ignore", invalid="ignore"):
     rounded = hi.astype(dtype).astype(np.float64)
     err = np.abs((c - hi) - lo) / ulp(hi, dtype)
-  overflow = np.isinf(rounded) | (np.isnan(rounded) & ~np.isnan(hi))
-  with np.errstate(invalid="ignore"):
-    saturates = np.isfinite(np.asarray(np.inf).astype(dtype).astype(np.float64))
-  if saturates:  # no infinity and no NaN (float4_e2m1fn): beyond the largest, the largest
-    overflow |= np.abs(hi) > float(finfo(dtype).max)
   same = (c == rounded) | (np.isnan(c) & np.isnan(rounded))
-  err = np.where(overflow, np.where(same, 0.0, np.inf), err)
+  err = np.where(overflows(hi, dtype) | np.isinf(hi), np.where(same, 0.0, np.inf), err)
   return np.where(np.isnan(err), np.inf, err)
+
+
+def overflows(hi: np.ndarray, dtype) -> np.ndarray:
+  """Where a finite exact value ``hi`` has no finite rounding in ``dtype``'s range: it
+  rounds to an infinity, to NaN (a format without infinities, float8_e4m3fn), or
+  lies beyond the largest number of a format that saturates (float4_e2m1fn)."""
+  dtype = np.dtype(dtype)
+  hi = np.asarray(hi, np.float64)
+  with np.errstate(over="ignore", invalid="ignore"):
+    rounded = hi.astype(dtype).astype(np.float64)
+  out = np.isfinite(hi) & ~np.isfinite(rounded)
+  if not has_inf(dtype) and not has_nan(dtype):  # float4_e2m1fn: beyond the largest, the largest
+    out |= np.isfinite(hi) & (np.abs(hi) > float(finfo(dtype).max))
+  return out
 
 
 @functools.cache
