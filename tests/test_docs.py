@@ -39,3 +39,7 @@ def test_docs_site_builds_in_strict_mode(tmp_path):
   assert (site / "notebooks" / "01_tour" / "index.html").exists()
   page = (site / "families" / "exponential" / "index.html").read_text()
   assert "xielu" in page and "alpha_p" in page  # the API entry from the docstring
+  layers = (site / "layers" / "index.html").read_text()
+  for fw in ("nnx", "linen", "equinox"):  # each framework's layers, from their docstrings
+    assert f"jaxact.layers.{fw}.GumbelSoftmax" in layers and f"jaxact.layers.{fw}.PReLU" in layers
+  assert "alpha_init" in layers
