@@ -318,6 +318,145 @@ def test_bad_arguments_name_the_layer(fw):
       thunk()
 
 
+@pytest.mark.parametrize("fw", FRAMEWORKS, ids=fw_ids)
+def test_more_bad_arguments_name_the_layer(fw):
+  x = jnp.ones((2, 3))
+  cases = [
+    (
+      TypeError,
+      "PReLU: channel_axis must be an int",
+      lambda: fw.call(fw.build("PReLU", 3, channel_axis=1.0), x),
+    ),
+    (
+      TypeError,
+      "PReLU: param_dtype must be a floating dtype",
+      lambda: fw.call(fw.build("PReLU", param_dtype=jnp.int32), x),
+    ),
+    (
+      TypeError,
+      "PReLU: alpha_init must be a finite number",
+      lambda: fw.call(fw.build("PReLU", alpha_init=np.nan), x),
+    ),
+    (
+      TypeError,
+      "GumbelSoftmax: tau must be a finite number",
+      lambda: fw.call(fw.build("GumbelSoftmax", np.inf), x),
+    ),
+    (
+      TypeError,
+      "GumbelSoftmax: hard must be a bool",
+      lambda: fw.call(fw.build("GumbelSoftmax", hard="no"), x),
+    ),
+    (ValueError, "GumbelSoftmax: axis 5", lambda: fw.call(fw.build("GumbelSoftmax", axis=5), x, False)),
+    (ValueError, "GumbelSoftmax: axis 5", lambda: fw.call(fw.build("GumbelSoftmax", axis=5), x, True)),
+  ]
+  for exc, message, thunk in cases:
+    with pytest.raises(exc, match=r"^jaxact\.layers\." + message):
+      thunk()
+
+
+@pytest.mark.parametrize("fw", FRAMEWORKS, ids=fw_ids)
+def test_param_dtype_and_negative_channel_axis(fw):
+  x = -jnp.ones((2, 3, 4, 4), jnp.float32)  # NCHW, 3 channels at axis 1 = -3
+  m = fw.build("PReLU", 3, channel_axis=-3, param_dtype=jnp.bfloat16)
+  assert all(v.dtype == jnp.bfloat16 for v in fw.params(m, x).values())
+  y, _ = _with_params(fw, m, x, {"alpha": np.array([0.1, 0.2, 0.3]).astype(jnp.bfloat16)})
+  want = -np.array([0.1, 0.2, 0.3], np.float64).astype(jnp.bfloat16).astype(np.float64)
+  np.testing.assert_allclose(np.asarray(y, np.float64), np.broadcast_to(want[:, None, None], (2, 3, 4, 4)))
+
+
+@pytest.mark.parametrize("fw", FRAMEWORKS, ids=fw_ids)
+def test_large_initial_values(fw):
+  # XIELU's inverse softplus of a large initial value stays finite.
+  m = fw.build("XIELU", alpha_p_init=800.0)
+  np.testing.assert_allclose(np.asarray(fw.call(m, jnp.array([2.0]))), [800.0 * 4 + 0.5 * 2], rtol=1e-6)
+
+
+@pytest.mark.parametrize("fw", FRAMEWORKS, ids=fw_ids)
+def test_gumbel_softmax_along_another_axis_and_its_hard_gradient(fw):
+  logits = jnp.array([[0.5, 2.0, -1.0], [3.0, 1.0, 1.5]], jnp.float32)
+  z = np.asarray(logits, np.float64) / 0.5
+  ref = np.exp(z - z.max(0)) / np.exp(z - z.max(0)).sum(0)
+  soft = fw.build("GumbelSoftmax", 0.5, axis=0)
+  np.testing.assert_allclose(np.asarray(fw.call(soft, logits, train=False)), ref, rtol=2e-6)
+  np.testing.assert_allclose(np.asarray(fw.call(soft, logits, train=True)).sum(0), 1.0, rtol=1e-6)
+  # In training, the hard layer's gradient is that of the noisy soft sample (straight
+  # through): nonzero, and equal to the soft layer's with the same key.
+  hard = fw.build("GumbelSoftmax", 0.5, hard=True, axis=0)
+  w = jnp.arange(6.0).reshape(2, 3)
+  k = jax.random.key(4)
+  g_hard = jax.grad(lambda v: jnp.sum(fw.call(hard, v, train=True, key=k) * w))(logits)
+  g_soft = jax.grad(lambda v: jnp.sum(fw.call(soft, v, train=True, key=k) * w))(logits)
+  assert np.abs(np.asarray(g_hard)).max() > 0.01
+  np.testing.assert_allclose(np.asarray(g_hard), np.asarray(g_soft), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("fw", FRAMEWORKS, ids=fw_ids)
+def test_gumbel_softmax_eval_in_half_precision(fw):
+  # Computed in float32 and rounded once, as the training path: no NaN from
+  # logits / tau overflowing float16, no error from rounding it to bfloat16.
+  m = fw.build("GumbelSoftmax", 1e-3)
+  y = np.asarray(fw.call(m, jnp.array([300.0, 301.0], jnp.float16), train=False), np.float64)
+  np.testing.assert_array_equal(y, [0.0, 1.0])
+  m = fw.build("GumbelSoftmax", 0.1)
+  x = jnp.array([10.0, 10.0625], jnp.bfloat16)
+  z = np.asarray(x, np.float64) / 0.1
+  ref = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+  y = fw.call(m, x, train=False)
+  assert y.dtype == jnp.bfloat16
+  np.testing.assert_array_equal(np.asarray(y, np.float64), ref.astype(jnp.bfloat16).astype(np.float64))
+
+
+def test_keys_nnx_draws_anew_and_takes_the_one_given():
+  x = -jnp.ones((64,), jnp.float32)
+  m = jnnx.RReLU(rngs=nnx.Rngs(0))
+  assert not np.array_equal(np.asarray(m(x)), np.asarray(m(x)))  # a new draw per call
+  a = m(x, rngs=jax.random.key(5))
+  np.testing.assert_array_equal(np.asarray(a), np.asarray(m(x, rngs=jax.random.key(5))))
+  assert not np.array_equal(np.asarray(a), np.asarray(m(x, rngs=jax.random.key(6))))
+
+
+def test_equinox_call_overrides_inference():
+  x = -jnp.ones((64,), jnp.float32)
+  m = eqx.nn.inference_mode(jeqx.RReLU())
+  assert np.asarray(m(x, key=jax.random.key(0), inference=False)).std() > 0
+  np.testing.assert_allclose(np.asarray(jeqx.RReLU()(x, inference=True)), -(1 / 8 + 1 / 3) / 2, rtol=1e-6)
+
+
+def test_linen_init_with_one_key_as_dropout():
+  # nn.Dropout's convention: make_rng falls back to the "params" stream.
+  x = jnp.ones((2, 4))
+
+  class Model(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      return jlinen.RReLU(deterministic=False)(jlinen.PReLU(4)(nn.Dense(4)(x)))
+
+  variables = Model().init(jax.random.key(0), x)
+  assert variables["params"]["PReLU_0"]["alpha"].shape == (4,)
+  with pytest.raises(ValueError, match=r"^jaxact\.layers\.RReLU: deterministic is not set"):
+    jlinen.RReLU().apply({}, x)
+
+
+@pytest.mark.parametrize("fw", FRAMEWORKS, ids=fw_ids)
+def test_subclasses_work(fw):
+  x = jnp.array([[-1.0, 2.0, -4.0]])
+  base = fw.mod.PReLU
+  if fw is Linen:
+
+    class Mine(base):
+      num_parameters: int = 3
+
+    y = Mine().apply(Mine().init(jax.random.key(0), x), x)
+  else:
+
+    class Mine(base):
+      pass
+
+    y = Mine(3)(x)
+  np.testing.assert_allclose(np.asarray(y), [[-0.25, 2.0, -1.0]])
+
+
 def test_training_without_a_key_says_how_to_give_one():
   x = jnp.ones((3,))
   with pytest.raises(ValueError, match=r"^jaxact\.layers\.RReLU: training draws random numbers.*rngs"):

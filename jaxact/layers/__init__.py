@@ -8,7 +8,9 @@ only when asked for, so the core package needs none of them:
 - :mod:`jaxact.layers.linen` (Flax Linen; ``pip install "jaxact[flax]"``),
 - :mod:`jaxact.layers.equinox` (Equinox; ``pip install "jaxact[equinox]"``).
 
-Each offers the same seven layers, with the same names, arguments and defaults:
+Each offers the same seven layers, with the same names, learned parameters,
+arguments and defaults (the train/eval switch aside, which follows each framework,
+below):
 
 ================  ======================  ==============================================
 layer             learned parameters      function
@@ -28,7 +30,8 @@ Conventions, the same in the three frameworks:
   element (``num_parameters=1``, the default, as PyTorch) or one per channel along
   ``channel_axis`` (default ``-1``, JAX's channels-last layout; PyTorch's layers take
   the channel at axis 1, pass ``channel_axis=1`` for NCHW data). It is stored in
-  ``param_dtype`` (float32) and the output has the input's dtype.
+  ``param_dtype`` (float32; a floating dtype) and the output has the input's dtype
+  (integer input gives the default float dtype, as the functions do).
 - ``XIELU`` stores ``alpha_p`` and ``alpha_n`` unconstrained and uses
   ``softplus(alpha_p)`` and ``beta + softplus(alpha_n)``, as the reference
   implementation of Huang and Schlag (2024), so that both stay positive and
@@ -42,10 +45,14 @@ Conventions, the same in the three frameworks:
   ``GumbelSoftmax`` adds Gumbel noise in training; in evaluation it is the noise-free
   ``softmax(logits / tau)`` (with ``hard=True``: the one-hot of the largest logit,
   with the straight-through gradient of that softmax).
-- Train/eval follows each framework: NNX's ``deterministic`` attribute (set by
-  ``model.train()`` / ``model.eval()``) and an ``rngs`` stream ``"dropout"``; Linen's
-  ``deterministic`` attribute or call argument and ``make_rng("dropout")``; Equinox's
-  ``inference`` field (set by ``eqx.nn.inference_mode``) and a ``key`` argument.
+- Train/eval follows each framework's dropout layer: NNX's ``deterministic``
+  attribute (default ``False``, set by ``model.train()`` / ``model.eval()``) and an
+  ``rngs`` stream ``"dropout"``, drawn anew at each call (or ``rngs`` given at the
+  call); Linen's ``deterministic`` attribute or call argument (one of them must be
+  set, as ``nn.Dropout``) and ``make_rng("dropout")``, which falls back to the
+  ``"params"`` stream in ``init``; Equinox's ``inference`` field (default ``False``,
+  set by ``eqx.nn.inference_mode``, overridden by an ``inference`` call argument) and
+  a ``key`` argument.
 """
 
 from __future__ import annotations

@@ -36,13 +36,29 @@ def check_number(layer: str, name: str, value: object) -> float:
   return float(value)
 
 
+def check_learned(layer: str, num_parameters: object, channel_axis: object, param_dtype: object) -> int:
+  """The number of learned values per parameter, after checking the layer's arguments."""
+  n = check_count(layer, num_parameters)
+  if isinstance(channel_axis, bool) or not isinstance(channel_axis, (int, np.integer)):
+    raise fail(layer, TypeError, f"channel_axis must be an int, got {channel_axis!r}")
+  try:
+    floating = jnp.issubdtype(jnp.dtype(param_dtype), jnp.floating)
+  except TypeError:
+    floating = False
+  if not floating:
+    raise fail(layer, TypeError, f"param_dtype must be a floating dtype (it is trained), got {param_dtype!r}")
+  return n
+
+
 def inverse_softplus(layer: str, name: str, value: float) -> float:
-  """The unconstrained value whose softplus is ``value`` (> 0)."""
+  """The unconstrained value whose softplus is ``value`` (> 0): v + log(1 - e^-v),
+  which does not overflow for large v (log(expm1(v)) does from v = 710)."""
   if not value > 0:
     raise fail(
       layer, ValueError, f"{name} must be positive (it is softplus of a learned value), got {value!r}"
     )
-  return float(np.log(np.expm1(np.float64(value))))
+  v = np.float64(value)
+  return float(v + np.log(-np.expm1(-v)))
 
 
 def initial_values(layer: str, hyper: Mapping[str, Any]) -> dict[str, float]:
@@ -115,11 +131,24 @@ def check_rrelu(lower: object, upper: object) -> None:
     raise fail("RReLU", ValueError, f"lower must be at most upper, got lower={lower!r}, upper={upper!r}")
 
 
-def check_gumbel(tau: object, axis: object) -> None:
+def check_gumbel(tau: object, hard: object, axis: object) -> None:
   if check_number("GumbelSoftmax", "tau", tau) <= 0:
     raise fail("GumbelSoftmax", ValueError, f"tau must be positive, got {tau!r}")
+  if not isinstance(hard, (bool, np.bool_)):
+    raise fail("GumbelSoftmax", TypeError, f"hard must be a bool, got {hard!r}")
   if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
     raise fail("GumbelSoftmax", TypeError, f"axis must be an int, got {axis!r}")
+
+
+def _renamed(layer: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+  """``fn(*args, **kwargs)``, a jaxact function's error renamed after the layer."""
+  try:
+    return fn(*args, **kwargs)
+  except (TypeError, ValueError) as e:
+    prefix = f"jaxact.{fn.__name__}:"
+    if str(e).startswith(prefix):
+      raise type(e)(f"jaxact.layers.{layer}:" + str(e)[len(prefix) :]) from None
+    raise
 
 
 def need_key(layer: str, key: Any, how: str) -> Any:
@@ -129,17 +158,29 @@ def need_key(layer: str, key: Any, how: str) -> Any:
 
 
 def rrelu(x: jax.Array, key: Any, training: bool, lower: float, upper: float) -> jax.Array:
-  return jaxact.rrelu(x, key=key if training else None, lower=lower, upper=upper, training=training)
+  key = key if training else None
+  return _renamed("RReLU", jaxact.rrelu, x, key=key, lower=lower, upper=upper, training=training)
 
 
 def gumbel_softmax(
   logits: jax.Array, key: Any, training: bool, tau: float, hard: bool, axis: int
 ) -> jax.Array:
   if training:
-    return jaxact.gumbel_softmax(logits, key=key, tau=tau, hard=hard, axis=axis)
-  # tau as a Python float (weak type): keeps a float dtype, promotes integers as gumbel_softmax does
-  y = jaxact.softmax(jnp.asarray(logits) / float(tau), axis=axis)
-  if not hard:
-    return y
-  one_hot = jax.nn.one_hot(jnp.argmax(y, axis=axis), y.shape[axis], dtype=y.dtype, axis=axis)
-  return one_hot + (y - jax.lax.stop_gradient(y))  # straight through: the softmax's gradient
+    return _renamed("GumbelSoftmax", jaxact.gumbel_softmax, logits, key=key, tau=tau, hard=hard, axis=axis)
+  return _renamed("GumbelSoftmax", _gumbel_eval, logits, tau, hard, axis)
+
+
+def _gumbel_eval(logits: jax.Array, tau: float, hard: bool, axis: int) -> jax.Array:
+  """softmax(logits / tau), computed as gumbel_softmax computes (float16 and
+  bfloat16 in float32, rounded once; integers promoted to floats)."""
+  logits = jnp.asarray(logits)
+  dtype = logits.dtype if jnp.issubdtype(logits.dtype, jnp.floating) else jnp.result_type(float)
+  wide = jnp.promote_types(dtype, jnp.float32)
+  y = jaxact.softmax(logits.astype(wide) / float(tau), axis=axis)
+  if hard:
+    one_hot = jax.nn.one_hot(jnp.argmax(y, axis=axis), y.shape[axis], dtype=wide, axis=axis)
+    y = one_hot + (y - jax.lax.stop_gradient(y))  # straight through: the softmax's gradient
+  return y.astype(dtype)
+
+
+_gumbel_eval.__name__ = "softmax"  # its errors come from jaxact.softmax

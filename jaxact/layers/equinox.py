@@ -28,14 +28,17 @@ from jaxact.layers import _common
 __all__ = ["XIELU", "GumbelSoftmax", "PReLU", "RReLU", "Snake", "Softplus", "Swish"]
 
 
-def _params(layer: str, num_parameters: int, param_dtype: Any, **hyper: Any) -> dict[str, jax.Array]:
-  n = _common.check_count(layer, num_parameters)
+def _params(
+  layer: str, num_parameters: int, channel_axis: int, param_dtype: Any, **hyper: Any
+) -> dict[str, jax.Array]:
+  n = _common.check_learned(layer, num_parameters, channel_axis, param_dtype)
   return {k: jnp.full((n,), v, param_dtype) for k, v in _common.initial_values(layer, hyper).items()}
 
 
 class _Learned(eqx.Module):
   """A function of the input with learned parameters of shape ``(num_parameters,)``."""
 
+  _layer: ClassVar[str]
   _names: ClassVar[tuple[str, ...]]
 
   def _hyper(self) -> dict[str, Any]:
@@ -44,7 +47,7 @@ class _Learned(eqx.Module):
   def __call__(self, x: jax.Array, *, key: Any = None) -> jax.Array:
     """``key`` is not used (``eqx.nn.Sequential`` passes one to every layer)."""
     params = {name: getattr(self, name) for name in self._names}
-    return _common.apply_learned(type(self).__name__, x, params, self._hyper())
+    return _common.apply_learned(self._layer, x, params, self._hyper())
 
 
 class PReLU(_Learned):
@@ -52,6 +55,7 @@ class PReLU(_Learned):
   the start as PyTorch (``alpha_init``, PyTorch's ``init``); shared
   (``num_parameters=1``) or one per channel."""
 
+  _layer = "PReLU"
   _names = ("alpha",)
 
   alpha: jax.Array
@@ -65,13 +69,14 @@ class PReLU(_Learned):
     channel_axis: int = -1,
     param_dtype: Any = jnp.float32,
   ):
-    self.alpha = _params("PReLU", num_parameters, param_dtype, alpha_init=alpha_init)["alpha"]
+    self.alpha = _params("PReLU", num_parameters, channel_axis, param_dtype, alpha_init=alpha_init)["alpha"]
     self.channel_axis = channel_axis
 
 
 class Swish(_Learned):
   """Swish-β, ``x sigmoid(beta x)`` (:func:`jaxact.silu`), with a learned ``beta``."""
 
+  _layer = "Swish"
   _names = ("beta",)
 
   beta: jax.Array
@@ -85,13 +90,14 @@ class Swish(_Learned):
     channel_axis: int = -1,
     param_dtype: Any = jnp.float32,
   ):
-    self.beta = _params("Swish", num_parameters, param_dtype, beta_init=beta_init)["beta"]
+    self.beta = _params("Swish", num_parameters, channel_axis, param_dtype, beta_init=beta_init)["beta"]
     self.channel_axis = channel_axis
 
 
 class Softplus(_Learned):
   """``log(1 + exp(beta x)) / beta`` (:func:`jaxact.softplus`) with a learned ``beta``."""
 
+  _layer = "Softplus"
   _names = ("beta",)
 
   beta: jax.Array
@@ -105,7 +111,7 @@ class Softplus(_Learned):
     channel_axis: int = -1,
     param_dtype: Any = jnp.float32,
   ):
-    self.beta = _params("Softplus", num_parameters, param_dtype, beta_init=beta_init)["beta"]
+    self.beta = _params("Softplus", num_parameters, channel_axis, param_dtype, beta_init=beta_init)["beta"]
     self.channel_axis = channel_axis
 
 
@@ -113,6 +119,7 @@ class Snake(_Learned):
   """Snake, ``x + sin²(frequency x) / frequency`` (:func:`jaxact.snake`), with a
   learned ``frequency``, usually one per channel."""
 
+  _layer = "Snake"
   _names = ("frequency",)
 
   frequency: jax.Array
@@ -126,7 +133,8 @@ class Snake(_Learned):
     channel_axis: int = -1,
     param_dtype: Any = jnp.float32,
   ):
-    self.frequency = _params("Snake", num_parameters, param_dtype, frequency_init=frequency_init)["frequency"]
+    p = _params("Snake", num_parameters, channel_axis, param_dtype, frequency_init=frequency_init)
+    self.frequency = p["frequency"]
     self.channel_axis = channel_axis
 
 
@@ -135,6 +143,7 @@ class XIELU(_Learned):
   and ``alpha_n`` stored unconstrained, used as ``softplus(alpha_p)`` and
   ``beta + softplus(alpha_n)``; ``beta`` and ``eps`` fixed."""
 
+  _layer = "XIELU"
   _names = ("alpha_p", "alpha_n")
 
   alpha_p: jax.Array
@@ -157,6 +166,7 @@ class XIELU(_Learned):
     p = _params(
       "XIELU",
       num_parameters,
+      channel_axis,
       param_dtype,
       alpha_p_init=alpha_p_init,
       alpha_n_init=alpha_n_init,
@@ -204,7 +214,7 @@ class GumbelSoftmax(eqx.Module):
   inference: bool
 
   def __init__(self, tau: float = 1.0, *, hard: bool = False, axis: int = -1, inference: bool = False):
-    _common.check_gumbel(tau, axis)
+    _common.check_gumbel(tau, hard, axis)
     self.tau, self.hard, self.axis, self.inference = tau, bool(hard), axis, inference
 
   def __call__(self, logits: jax.Array, *, key: Any = None, inference: bool | None = None) -> jax.Array:

@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 try:
   import flax.linen as nn
@@ -35,9 +35,11 @@ __all__ = ["XIELU", "GumbelSoftmax", "PReLU", "RReLU", "Snake", "Softplus", "Swi
 class _Learned(nn.Module):
   """A function of the input with learned parameters of shape ``(num_parameters,)``."""
 
+  _layer: ClassVar[str]
+
   def _apply(self, x: jax.Array, **hyper: Any) -> jax.Array:
-    layer = type(self).__name__
-    n = _common.check_count(layer, self.num_parameters)
+    layer = self._layer
+    n = _common.check_learned(layer, self.num_parameters, self.channel_axis, self.param_dtype)
     params = {
       name: self.param(name, nn.initializers.constant(value), (n,), self.param_dtype)
       for name, value in _common.initial_values(layer, hyper).items()
@@ -49,6 +51,8 @@ class PReLU(_Learned):
   """Parametric ReLU (:func:`jaxact.prelu`) with a learned slope ``alpha``, 0.25 at
   the start as PyTorch (``alpha_init``, PyTorch's ``init``); shared
   (``num_parameters=1``) or one per channel."""
+
+  _layer: ClassVar[str] = "PReLU"
 
   num_parameters: int = 1
   alpha_init: float = 0.25
@@ -63,6 +67,8 @@ class PReLU(_Learned):
 class Swish(_Learned):
   """Swish-β, ``x sigmoid(beta x)`` (:func:`jaxact.silu`), with a learned ``beta``."""
 
+  _layer: ClassVar[str] = "Swish"
+
   num_parameters: int = 1
   beta_init: float = 1.0
   channel_axis: int = -1
@@ -75,6 +81,8 @@ class Swish(_Learned):
 
 class Softplus(_Learned):
   """``log(1 + exp(beta x)) / beta`` (:func:`jaxact.softplus`) with a learned ``beta``."""
+
+  _layer: ClassVar[str] = "Softplus"
 
   num_parameters: int = 1
   beta_init: float = 1.0
@@ -90,6 +98,8 @@ class Snake(_Learned):
   """Snake, ``x + sin²(frequency x) / frequency`` (:func:`jaxact.snake`), with a
   learned ``frequency``, usually one per channel."""
 
+  _layer: ClassVar[str] = "Snake"
+
   num_parameters: int = 1
   frequency_init: float = 1.0
   channel_axis: int = -1
@@ -104,6 +114,8 @@ class XIELU(_Learned):
   """xIELU (:func:`jaxact.xielu`) in the paper's parametrisation: learned ``alpha_p``
   and ``alpha_n`` stored unconstrained, used as ``softplus(alpha_p)`` and
   ``beta + softplus(alpha_n)``; ``beta`` and ``eps`` fixed."""
+
+  _layer: ClassVar[str] = "XIELU"
 
   num_parameters: int = 1
   alpha_p_init: float = 0.8
@@ -121,11 +133,16 @@ class XIELU(_Learned):
 
 
 def _mode(module: nn.Module, deterministic: bool | None) -> tuple[bool, Any]:
-  layer = type(module).__name__
+  layer = module._layer
+  if module.deterministic is None and deterministic is None:
+    raise _common.fail(
+      layer, ValueError, "deterministic is not set: give it as an attribute or at the call (as nn.Dropout)"
+    )
   deterministic = nn.merge_param("deterministic", module.deterministic, deterministic)
   if deterministic:
     return False, None
-  if not module.has_rng(module.rng_collection):
+  # As nn.Dropout: make_rng falls back to the "params" stream (model.init with one key).
+  if not (module.has_rng(module.rng_collection) or module.has_rng("params")):
     how = f'pass rngs={{"{module.rng_collection}": key}} to apply, or deterministic=True'
     _common.need_key(layer, None, how)
   return True, module.make_rng(module.rng_collection)
@@ -134,6 +151,8 @@ def _mode(module: nn.Module, deterministic: bool | None) -> tuple[bool, Any]:
 class RReLU(nn.Module):
   """Randomized leaky ReLU (:func:`jaxact.rrelu`): a random slope in ``[lower, upper]``
   per element in training, their mean in evaluation (``deterministic=True``)."""
+
+  _layer: ClassVar[str] = "RReLU"
 
   lower: float = 1.0 / 8.0
   upper: float = 1.0 / 3.0
@@ -151,6 +170,8 @@ class GumbelSoftmax(nn.Module):
   """Gumbel-softmax (:func:`jaxact.gumbel_softmax`) of the logits in training; the
   noise-free ``softmax(logits / tau)`` in evaluation (one-hot with ``hard=True``)."""
 
+  _layer: ClassVar[str] = "GumbelSoftmax"
+
   tau: float = 1.0
   hard: bool = False
   axis: int = -1
@@ -159,6 +180,6 @@ class GumbelSoftmax(nn.Module):
 
   @nn.compact
   def __call__(self, logits: jax.Array, deterministic: bool | None = None) -> jax.Array:
-    _common.check_gumbel(self.tau, self.axis)
+    _common.check_gumbel(self.tau, self.hard, self.axis)
     training, key = _mode(self, deterministic)
     return _common.gumbel_softmax(logits, key, training, self.tau, bool(self.hard), self.axis)

@@ -36,16 +36,19 @@ class _Learned(nnx.Module):
   _layer: ClassVar[str]
 
   def _build(self, num_parameters: int, channel_axis: int, param_dtype: Any, **hyper: Any) -> None:
-    n = _common.check_count(self._layer, num_parameters)
+    n = _common.check_learned(self._layer, num_parameters, channel_axis, param_dtype)
     self.channel_axis = channel_axis
-    self.beta_fixed, self.eps = hyper.get("beta"), hyper.get("eps")
-    self._names = tuple(_common.initial_values(self._layer, hyper))
-    for name, value in _common.initial_values(self._layer, hyper).items():
+    values = _common.initial_values(self._layer, hyper)
+    self._names = tuple(values)
+    self._fixed = tuple(k for k in ("beta", "eps") if k in hyper)  # XIELU's fixed beta and eps
+    for name in self._fixed:
+      setattr(self, name, hyper[name])
+    for name, value in values.items():
       setattr(self, name, nnx.Param(jnp.full((n,), value, param_dtype)))
 
   def __call__(self, x: jax.Array) -> jax.Array:
     params = {name: getattr(self, name)[...] for name in self._names}
-    hyper = {"channel_axis": self.channel_axis, "beta": self.beta_fixed, "eps": self.eps}
+    hyper = {"channel_axis": self.channel_axis, **{k: getattr(self, k) for k in self._fixed}}
     return _common.apply_learned(self._layer, x, params, hyper)
 
 
@@ -216,7 +219,7 @@ class GumbelSoftmax(_Random):
     rng_collection: str = "dropout",
     rngs: nnx.Rngs | nnx.RngStream | None = None,
   ):
-    _common.check_gumbel(tau, axis)
+    _common.check_gumbel(tau, hard, axis)
     self.tau, self.hard, self.axis = tau, bool(hard), axis
     self._build(deterministic, rng_collection, rngs)
 
