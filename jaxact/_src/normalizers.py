@@ -98,9 +98,13 @@ def _log_normalizer(z: jax.Array, axis: tuple[int, ...]) -> jax.Array:
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _softmax(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
-  z = _shift(x, axis)
+  return _normalized_exp(_shift(x, axis), axis)
+
+
+def _normalized_exp(z: jax.Array, axis: tuple[int, ...]) -> jax.Array:
+  """exp(z) / sum(exp(z)) along ``axis`` for shifted z (max 0, or an all -inf row)."""
   e = jnp.exp(z)
-  if x.dtype == jnp.float64:
+  if z.dtype == jnp.float64:
     # Summing the maxima apart keeps float64 within 4 ULP on every test row
     # (4.15 ULP otherwise); float32 (and half precision, computed in float32)
     # meets its bounds with the plain sum, which costs a reduction less.
@@ -125,10 +129,13 @@ def _softmin(z: jax.Array, axis: tuple[int, ...]) -> jax.Array:
   # softmax(z), z = -x, where +inf entries of z (-inf of x) are tied maxima infinitely
   # above the rest: the row is uniform on them. The tangent is softmax's, from y
   # alone (one residual), which is the limit's: the Jacobian of the uniform softmax
-  # over the tied entries.
-  top = z == jnp.inf
-  has_top = jnp.any(top, axis, keepdims=True)
-  return _softmax(jnp.where(has_top, jnp.where(top, 0.0, -jnp.inf), z), axis)
+  # over the tied entries. Whether a row has such an entry is read from its maximum,
+  # which the shift needs anyway: over a sharded axis, one reduction (and one
+  # all-reduce) fewer than testing the entries, as many as jax.nn.softmax.
+  m = jnp.max(z, axis, keepdims=True)
+  return _normalized_exp(
+    jnp.where(m == jnp.inf, jnp.where(z == jnp.inf, 0.0, -jnp.inf), z - _finite(m)), axis
+  )
 
 
 @_softmin.defjvp
@@ -169,23 +176,21 @@ def _logsumexp(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
   m_shift = _finite(m)
   # First m + log(s), s = sum(exp(z)) in one fused pass, as jax.nn. Its absolute
   # error is a few units of 2^-p, under an ULP of a result of magnitude >= 2; and
-  # where s >= 3/2 log(s) is within about an ULP (relative) itself. Where some row
-  # is neither, its small result needs the rest of the row summed apart from its
-  # maximum, and that form is computed for all rows (lax.cond; under vmap, both, and
-  # a select per row). Such a row has a single maximum (two would make s >= 2) and
-  # finite m: its result is m + log1p(rest) (_rest), one reduction that XLA fuses
-  # with its operands (the count of maxima as a second one had its CPU backend write
-  # z and sign(z) out, two buffers more in a training step).
-  s = jnp.sum(jnp.exp(x - m_shift), axis, keepdims=True)
+  # where s >= 3/2 log(s) is within about an ULP (relative) itself. A row that is
+  # neither needs the rest of the row summed apart from its maximum: it has a single
+  # maximum (two would make s >= 2) and finite m, and its result is m + log1p(rest)
+  # (_rest), a reduction that XLA fuses with its operands (the count of maxima as a
+  # further one had its CPU backend write z and sign(z) out, two buffers more in a
+  # training step).
+  z = x - m_shift
+  s = jnp.sum(jnp.exp(z), axis, keepdims=True)
   r = m_shift + jnp.log(s)
   ok = _one_pass_suffices(m, r) | (s >= 1.5)
-
-  def rest_apart():
-    # (x - m_shift is formed in the branch: passed in, it would be written out.)
-    return m_shift + jnp.log1p(_rest(x - m_shift, axis))
-
-  # The rows that are ok get r either way, so a row's value does not depend on its batch.
-  out = jax.lax.cond(jnp.all(ok), lambda: r, lambda: jnp.where(ok, r, rest_apart()))
+  # The split sum for every row, a second reduction of the same exponentials, and a
+  # select: a branch on whether any row needs it (lax.cond on all(ok)) would be an
+  # all-reduce across every device of a sharded batch, a synchronisation that
+  # jax.nn.logsumexp does not have.
+  out = jnp.where(ok, r, m_shift + jnp.log1p(_rest(z, axis)))
   return jnp.where(m == jnp.inf, m, out)
 
 
@@ -377,8 +382,9 @@ def logsumexp(
   accurate as the split sum for a row whose result is at least 2 in magnitude (its
   absolute error, a few units of :math:`2^{-p}`, is under an ULP there) or whose sum
   is at least 3/2 (its log is then within about an ULP), and is the answer there; the
-  split sum is computed only when some row of the batch needs it (a ``lax.cond``,
-  which ``vmap`` turns into computing both), and gives the other rows the same value.
+  split sum, a second reduction of the same exponentials, is the answer elsewhere.
+  Both are computed for every row and selected, with no branch on the whole batch
+  (which would synchronise the devices of a sharded batch).
 
   With ``b``: :math:`\log \sum_i b_i e^{x_i}`, NaN where the sum is negative (as
   ``jax.nn`` and SciPy; its derivative there is 0, so a ``jnp.where`` that masks those
@@ -506,15 +512,10 @@ def _logmeanexp(x: jax.Array, present: jax.Array | None, axis: tuple[int, ...]) 
   else:
     n = jnp.sum(present, axis, keepdims=True).astype(x.dtype)
   m, s, r = _logmeanexp_max(x, present, axis, n)
-  centred = functools.partial(_logmeanexp_centred, x, present, axis, n, m, s, r)
-  if present is not None:
-    return centred()
-  # Without a mask, r is the answer where it suffices (two passes, as jax.nn's
-  # logsumexp - log(n)). Where any row needs more, the centred form is computed for
-  # all (lax.cond: a branch, not a select, except under vmap); it gives the same r
-  # for the rows where r suffices, so a row's value does not depend on its batch.
-  safe = _one_pass_suffices(m, r)
-  return jax.lax.cond(jnp.all(safe), lambda: jnp.where(m == jnp.inf, m, r), centred)
+  # The centred form for every row (it gives r where r suffices): a branch on whether
+  # any row needs it (lax.cond on all rows) would be an all-reduce across every device
+  # of a sharded batch, a synchronisation that jax.nn.logmeanexp does not have.
+  return _logmeanexp_centred(x, present, axis, n, m, s, r)
 
 
 @_logmeanexp.defjvp
@@ -566,12 +567,13 @@ def logmeanexp(
   ``jax.nn.logmeanexp`` returns 5.36e-7 in float32). The gradient is
   ``softmax(x)`` over the present entries.
 
-  Speed: without ``where``, :math:`m + \log(s/n)` (two fused passes, as
-  ``jax.nn``) is computed first; its absolute error is a few units of
-  :math:`2^{-p}`, so it is the answer for every row with a result of magnitude
-  at least 2. Only when some row's is smaller is the centred form computed (a
-  ``lax.cond``, which ``vmap`` turns into computing both); rows whose result is
-  at least 2 get the same value either way.
+  Cost: :math:`m + \log(s/n)` (two fused passes, as ``jax.nn``) has an absolute
+  error of a few units of :math:`2^{-p}`, so it is the answer for every row with a
+  result of magnitude at least 2; the centred form, the others', is computed for
+  every row and selected, with no branch on the whole batch (which would
+  synchronise the devices of a sharded batch): two passes more than ``jax.nn``, and
+  over a sharded axis one all-reduce more (the mean, which the centred sum needs
+  before it can start).
 
   Args:
     x: input array. float16/bfloat16 are computed in float32 and rounded once.

@@ -165,8 +165,16 @@ def _reduce_2u(x: jax.Array, a: jax.Array) -> tuple[jax.Array, jax.Array, jax.Ar
 
   Up to |2u| = 2^p, Cody and Waite on 2p + 2e (u = p + e); beyond, _reduce_far,
   computed only where some element needs it (a branch on the whole array; under
-  vmap, where both are computed, a select).
+  vmap, where both are computed, a select): computed always, _reduce_far would cost
+  every call what only such arguments need. Under explicit sharding the branch
+  is taken per shard (no all-reduce of its predicate); under automatic sharding
+  XLA all-reduces it, one scalar per call (a shard's own decision cannot be
+  expressed there without a custom partitioning, which jax.export cannot serialize).
   """
+  return sharding.per_shard(_reduce_2u_here, x, a)
+
+
+def _reduce_2u_here(x: jax.Array, a: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
   limit = 2.0 ** _REDUCTION[np.dtype(x.dtype)][0]
   p, e = _u(x, a)
   inside = jnp.abs(2.0 * p) <= limit

@@ -3,13 +3,16 @@
 Under explicit sharding (``jax.sharding.AxisType.Explicit``, what ``jax.make_mesh``
 gives by default) every array's type carries its sharding, and operations whose
 output sharding JAX cannot infer raise. jaxact's element-wise arithmetic needs
-nothing; these helpers cover the three places that do: a table lookup indexed by
-the data (snake's argument reduction), and a sort along an axis that may be sharded
-(sparsemax, entmax15). Without a mesh, or with automatic sharding, they are the
-plain operations.
+nothing; these helpers cover the places that do: a table lookup indexed by the data
+(snake's argument reduction), a sort along an axis that may be sharded (sparsemax,
+entmax15), and a branch that should decide per shard (snake's argument reduction).
+Without a mesh, or with automatic sharding, they are the plain operations.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -52,3 +55,15 @@ def unsharded_along(x: jax.Array, axes: tuple[int, ...]) -> tuple[jax.Array, P |
 def restore(y: jax.Array, spec: P | None) -> jax.Array:
   """``y`` resharded back to ``spec`` (from :func:`unsharded_along`)."""
   return y if spec is None else jax.sharding.reshard(y, spec)
+
+
+def per_shard(fn: Callable[..., Any], x: jax.Array, *args: jax.Array) -> Any:
+  """``fn(x, *args)`` for element-wise ``fn`` (``args`` broadcast to ``x``), computed
+  shard by shard where ``x`` is sharded explicitly, so that a branch inside ``fn`` on
+  the whole array (``lax.cond`` on ``any()``) decides on each device's own elements
+  instead of all-reducing the predicate across devices. Elsewhere the plain call."""
+  spec = explicit_spec(x)
+  if spec is None or all(s is None for s in spec):
+    return fn(x, *args)
+  args = tuple(jax.sharding.reshard(jnp.broadcast_to(a, x.shape), spec) for a in args)
+  return jax.shard_map(fn, in_specs=(spec,) * (1 + len(args)), out_specs=spec)(x, *args)
