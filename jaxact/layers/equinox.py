@@ -8,7 +8,7 @@ are in :mod:`jaxact.layers`. ``RReLU`` and ``GumbelSoftmax`` follow
 Example:
   >>> import jax.numpy as jnp
   >>> from jaxact.layers.equinox import PReLU
-  >>> PReLU(3)(jnp.array([-1.0, 2.0, -4.0]))  # one slope per channel, 0.25 each
+  >>> PReLU(3)(jnp.array([-1.0, 2.0, -4.0], dtype=jnp.float32))  # one slope per channel, 0.25 each
   Array([-0.25,  2.  , -1.  ], dtype=float32)
 """
 

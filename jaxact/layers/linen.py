@@ -8,7 +8,7 @@ training (``model.apply(..., rngs={"dropout": key})``).
 Example:
   >>> import jax, jax.numpy as jnp
   >>> from jaxact.layers.linen import PReLU
-  >>> x = jnp.array([[-1.0, 2.0, -4.0]])
+  >>> x = jnp.array([[-1.0, 2.0, -4.0]], dtype=jnp.float32)
   >>> variables = PReLU(3).init(jax.random.key(0), x)
   >>> variables["params"]["alpha"]
   Array([0.25, 0.25, 0.25], dtype=float32)

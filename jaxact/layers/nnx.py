@@ -10,7 +10,7 @@ Example:
   >>> from flax import nnx
   >>> from jaxact.layers.nnx import PReLU
   >>> layer = PReLU(3)  # one slope per channel (last axis), 0.25 each
-  >>> layer(jnp.array([[-1.0, 2.0, -4.0]]))
+  >>> layer(jnp.array([[-1.0, 2.0, -4.0]], dtype=jnp.float32))
   Array([[-0.25,  2.  , -1.  ]], dtype=float32)
 """
 
