@@ -16,6 +16,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
   [
     ("speed_memory.py", ["--only", "relu", "--log2-size", "12", "--rounds", "1", "--repeats", "1"], 2),
     ("derivative_barrier.py", ["--only", "elu", "--log2-size", "12", "--rounds", "1", "--repeats", "1"], 2),
+    ("models.py", ["--small", "--rounds", "1", "--repeats", "1"], 13),
   ],
 )
 def test_script_prints_its_table(script, args, rows):
@@ -47,3 +48,27 @@ def test_dense_sweep_tool():
   assert xs.dtype == np.float32 and xs.size > 60_000 and np.all(np.diff(xs) > 0)
   line = dense_sweep.sweep("leaky_relu", {"negative_slope": 0.2}, np.dtype(np.float32))
   assert line.startswith("leaky_relu") and line.count(" at ") == 3 and "!" not in line, line
+
+
+def test_accelerator_command_steps_exist():
+  # The accelerator command (benchmarks/accelerator.py) runs scripts of this
+  # repository: each exists and takes the options given (--help parses them only
+  # partly, so each small form is checked by running the fusion step, the one
+  # written in the command itself, and by the other tests of this module).
+  sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+  try:
+    import accelerator
+  finally:
+    sys.path.pop(0)
+  for small in (False, True):
+    for _, cmd in accelerator.steps(small):
+      script = next((a for a in cmd[1:] if a.endswith(".py")), None)
+      assert script is None or os.path.exists(os.path.join(ROOT, script)), cmd
+  out = subprocess.run(
+    [sys.executable, os.path.join(ROOT, "benchmarks", "accelerator.py"), "--fusion", "--small"],
+    capture_output=True,
+    text=True,
+    timeout=300,
+    check=True,
+  ).stdout
+  assert "jax.nn.gelu:" in out and "jaxact.gelu:" in out and "grad: jaxact / jax.nn" in out, out

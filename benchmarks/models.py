@@ -1,0 +1,276 @@
+"""Whole models' training steps with jaxact against the same models on jax.nn.
+
+What users feel is a model's step, not one function: the matrix products dominate,
+and what an activation costs is its share of time and memory there. Two models, each
+built once per activation, with every activation and normalizer taken from either
+jaxact or jax.nn (nothing else differs):
+
+* a GPT-style decoder: token and position embeddings, blocks of causal multi-head
+  attention (``softmax(scores, where=causal)``) and an MLP (gelu, silu, SwiGLU or
+  squared ReLU; jax.nn has no SwiGLU or squared ReLU: ``a * silu(b)`` and
+  ``relu(x) ** 2`` there), residuals, RMS norms, and a ``log_softmax`` loss;
+* a deep MLP: the activation (sigmoid, tanh, gelu, elu, mish, softplus) after every
+  layer, a squared-error loss; for sigmoid and tanh also with every block
+  checkpointed (``jax.checkpoint`` saving the matrix products only), in both.
+
+For each, a jitted SGD step of both versions: the step-time ratio jaxact / jax.nn
+(calls paired and alternated, in rounds; median of the pair ratios, with the range
+of the rounds' medians), peak memory (arguments + outputs + temporaries from XLA's
+``memory_analysis()``), and the time to trace and compile the step from a cold cache
+(``jax.clear_caches()`` before each, the two alternated).
+
+Prints a Markdown table and writes it to docs/benchmarks.md (``--out``, a section
+per backend). ``--small``: tiny sizes, for the test suite.
+
+Usage: python benchmarks/models.py [--only NAMES] [--rounds R] [--repeats N] [--small] [--out PATH|-]
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+
+import jaxact
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from speed_memory import arguments, geometric_mean, ratio_summary, steady_allocator, time_pair, write_section
+
+
+def _swiglu_nn(x):
+  a, b = jnp.split(x, 2, axis=-1)
+  return a * jax.nn.silu(b)
+
+
+LIBRARIES = {
+  "jaxact": {
+    "softmax": jaxact.softmax,
+    "log_softmax": jaxact.log_softmax,
+    "gelu": jaxact.gelu,
+    "silu": jaxact.silu,
+    "swiglu": jaxact.swiglu,
+    "squared_relu": jaxact.squared_relu,
+    "sigmoid": jaxact.sigmoid,
+    "tanh": jaxact.tanh,
+    "elu": jaxact.elu,
+    "mish": jaxact.mish,
+    "softplus": jaxact.softplus,
+  },
+  "jax.nn": {
+    "softmax": jax.nn.softmax,
+    "log_softmax": jax.nn.log_softmax,
+    "gelu": jax.nn.gelu,
+    "silu": jax.nn.silu,
+    "swiglu": _swiglu_nn,
+    "squared_relu": lambda x: jnp.square(jax.nn.relu(x)),
+    "sigmoid": jax.nn.sigmoid,
+    "tanh": jax.nn.tanh,
+    "elu": jax.nn.elu,
+    "mish": jax.nn.mish,
+    "softplus": jax.nn.softplus,
+  },
+}
+GPT = ("gelu", "silu", "swiglu", "squared_relu")
+MLP = ("sigmoid", "tanh", "gelu", "elu", "mish", "softplus")
+SIZES = {
+  False: {
+    "gpt": dict(batch=4, seq=128, width=256, heads=4, layers=4, vocab=512),
+    "mlp": dict(depth=16, width=1024, batch=256),
+  },
+  True: {
+    "gpt": dict(batch=2, seq=16, width=32, heads=2, layers=2, vocab=64),
+    "mlp": dict(depth=3, width=32, batch=8),
+  },
+}
+
+
+def _rms(x):
+  return x * jax.lax.rsqrt(jnp.mean(x * x, -1, keepdims=True) + 1e-6)
+
+
+def gpt(lib: dict, act: str, batch: int, seq: int, width: int, heads: int, layers: int, vocab: int):
+  """(step, args) of a GPT-style decoder with ``act`` in its MLPs, on ``lib``'s functions."""
+  hidden = 4 * width
+  gated = act == "swiglu"
+  keys = iter(jax.random.split(jax.random.key(0), 4 + 4 * layers))
+
+  def normal(shape, fan_in):
+    return jax.random.normal(next(keys), shape, jnp.float32) / math.sqrt(fan_in)
+
+  params = {
+    "embed": normal((vocab, width), 1.0) * 0.02,
+    "pos": normal((seq, width), 1.0) * 0.02,
+    "blocks": [
+      {
+        "qkv": normal((width, 3 * width), width),
+        "out": normal((width, width), width),
+        "up": normal((width, 2 * hidden if gated else hidden), width),
+        "down": normal((hidden, width), hidden),
+      }
+      for _ in range(layers)
+    ],
+  }
+  tokens = jax.random.randint(next(keys), (batch, seq + 1), 0, vocab)
+  causal = jnp.tril(jnp.ones((seq, seq), bool))
+  f, softmax, log_softmax = lib[act], lib["softmax"], lib["log_softmax"]
+  dh = width // heads
+
+  def loss(params, tokens):
+    x = params["embed"][tokens[:, :-1]] + params["pos"]
+    for blk in params["blocks"]:
+      q, k, v = jnp.split(_rms(x) @ blk["qkv"], 3, axis=-1)
+      q, k, v = (t.reshape(batch, seq, heads, dh) for t in (q, k, v))
+      scores = jnp.einsum("bqhd,bkhd->bhqk", q, k) / math.sqrt(dh)
+      att = softmax(scores, axis=-1, where=causal)
+      x = x + jnp.einsum("bhqk,bkhd->bqhd", att, v).reshape(batch, seq, width) @ blk["out"]
+      x = x + f(_rms(x) @ blk["up"]) @ blk["down"]
+    logp = log_softmax(_rms(x) @ params["embed"].T, axis=-1)
+    return -jnp.mean(jnp.take_along_axis(logp, tokens[:, 1:, None], axis=-1))
+
+  return _sgd(loss), (params, tokens)
+
+
+def mlp(lib: dict, act: str, depth: int, width: int, batch: int, remat: bool = False):
+  """(step, args) of a ``depth``-layer MLP with ``act`` after every layer, on ``lib``'s.
+
+  ``remat``: each activation and the product after it in a ``jax.checkpoint`` that
+  saves the products' outputs only (``checkpoint_dots``): the backward pass keeps
+  one array per layer, the product's output (the next block's input), and
+  recomputes the activation from it."""
+  keys = jax.random.split(jax.random.key(0), depth + 2)
+  params = [
+    (jax.random.normal(k, (width, width), jnp.float32) / math.sqrt(width), jnp.zeros(width, jnp.float32))
+    for k in keys[:depth]
+  ]
+  x = jax.random.normal(keys[-2], (batch, width), jnp.float32)
+  y = jax.random.normal(keys[-1], (batch, width), jnp.float32)
+  f = lib[act]
+
+  def block(h, w, b):
+    return f(h) @ w + b
+
+  if remat:
+    block = jax.checkpoint(block, policy=jax.checkpoint_policies.checkpoint_dots)
+
+  def loss(params, data):
+    h, target = data
+    (w0, b0), rest = params[0], params[1:]
+    h = h @ w0 + b0
+    for w, b in rest:
+      h = block(h, w, b)
+    return jnp.mean((f(h) - target) ** 2)
+
+  return _sgd(loss), (params, (x, y))
+
+
+def _sgd(loss):
+  def step(params, data):
+    value, g = jax.value_and_grad(loss)(params, data)
+    return jax.tree.map(lambda p, g: p - 0.01 * g, params, g), value
+
+  return step
+
+
+def peak_bytes(compiled) -> int:
+  m = compiled.memory_analysis()
+  return int(m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes)
+
+
+def compile_seconds(step, args) -> float:
+  jax.clear_caches()
+  t0 = time.perf_counter()
+  jax.jit(step).lower(*args).compile()
+  return time.perf_counter() - t0
+
+
+def cases(names, small: bool):
+  sizes = SIZES[small]
+  out = [(f"gpt-{a}", gpt, a, sizes["gpt"]) for a in GPT] + [(f"mlp-{a}", mlp, a, sizes["mlp"]) for a in MLP]
+  # sigmoid and tanh keep x and y per layer (their exact derivative needs x): both
+  # libraries again, each block checkpointed, which keeps one array per layer.
+  out += [(f"mlp-{a}-checkpointed", mlp, a, {**sizes["mlp"], "remat": True}) for a in ("sigmoid", "tanh")]
+  return [c for c in out if not names or c[0] in names]
+
+
+def run(names, repeats: int, rounds: int, small: bool, progress=sys.stderr):
+  # Cold trace-and-compile times first (each clears every cache), then the steps
+  # compiled once, timed in rounds and measured for memory.
+  built = {}
+  for label, model, act, size in cases(names, small):
+    ours, args = model(LIBRARIES["jaxact"], act, **size)
+    theirs, _ = model(LIBRARIES["jax.nn"], act, **size)
+    ratios = [compile_seconds(ours, args) / compile_seconds(theirs, args) for _ in range(1 if small else 3)]
+    built[label] = (ours, theirs, args, statistics.median(ratios))
+  compiled = {
+    label: tuple(jax.jit(f).lower(*args).compile() for f in (ours, theirs))
+    for label, (ours, theirs, args, _) in built.items()
+  }
+  pairs = {label: [] for label in built}
+  for k in range(rounds):
+    for label, (a, b) in compiled.items():
+      args = built[label][2]
+      _, _, ratios = time_pair(lambda x, a=a: a(*x), lambda x, b=b: b(*x), args, repeats)
+      pairs[label].append(ratios)
+      print(f"round {k + 1}/{rounds} {label}", file=progress, flush=True)
+  rows = []
+  for label, (a, b) in compiled.items():
+    r = {"label": label, "step": ratio_summary(pairs[label]), "peak": (peak_bytes(a), peak_bytes(b))}
+    r["compile"] = built[label][3]
+    rows.append(r)
+    peak = r["peak"][0] / r["peak"][1]
+    print(
+      f"{label}: step {r['step'][0]:.3f}x, peak {peak:.3f}x, compile {r['compile']:.2f}x",
+      file=progress,
+      flush=True,
+    )
+  return rows
+
+
+def table(rows) -> str:
+  lines = [
+    "| model | step ratio | (range) | peak jaxact (MiB) | peak jax.nn (MiB) | peak ratio "
+    "| trace+compile ratio |",
+    "|---|---:|:---:|---:|---:|---:|---:|",
+  ]
+  for r in rows:
+    (s, lo, hi), (pa, pb) = r["step"], r["peak"]
+    lines.append(
+      f"| {r['label']} | {s:.3f} | {lo:.3f}–{hi:.3f} | {pa / 2**20:.1f} | {pb / 2**20:.1f} "
+      f"| {pa / pb:.3f} | {r['compile']:.2f} |"
+    )
+  step = geometric_mean(r["step"][0] for r in rows)
+  peak = geometric_mean(r["peak"][0] / r["peak"][1] for r in rows)
+  comp = geometric_mean(r["compile"] for r in rows)
+  lines.append(f"| **geometric mean** | **{step:.3f}** | | | | **{peak:.3f}** | **{comp:.2f}** |")
+  return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+  p = arguments(__doc__, repeats=9, rounds=3)
+  p.add_argument("--small", action="store_true", help="tiny sizes (the test suite)")
+  args = p.parse_args(argv)
+  names = args.only.split(",") if args.only else []
+  rows = run(names, args.repeats, args.rounds, args.small)
+  body = table(rows)
+  print(body)
+  if args.out and args.out != "-":
+    sizes = SIZES[args.small]
+    note = (
+      f"GPT: batch {sizes['gpt']['batch']}, {sizes['gpt']['seq']} tokens, width {sizes['gpt']['width']}, "
+      f"{sizes['gpt']['heads']} heads, {sizes['gpt']['layers']} blocks, vocabulary {sizes['gpt']['vocab']}; "
+      f"MLP: {sizes['mlp']['depth']} layers of width {sizes['mlp']['width']}, batch {sizes['mlp']['batch']}. "
+      "Ratios jaxact / jax.nn; peak = arguments + outputs + temporaries of the jitted step."
+    )
+    heading = f"## Models, {args.section or jax.default_backend().upper()}"
+    write_section(heading, "models.py", args, body, note)
+  return 0
+
+
+if __name__ == "__main__":
+  steady_allocator()
+  sys.exit(main())
