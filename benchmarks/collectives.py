@@ -74,20 +74,20 @@ CASES = tuple(
 # accuracy needs: (name, mode or None for both, axis or None for both) -> (how many
 # more, why). tests/test_collectives.py asserts the count there exactly, so that a
 # change either way shows.
+_SORT = (
+  "under automatic sharding XLA's partitioner sorts along the sharded axis across "
+  "devices; under explicit sharding jaxact gathers the row first (one all-gather). A "
+  "constraint that keeps the row whole under automatic sharding gave the all-gather "
+  "but a replicated output"
+)
 KNOWN = {
   ("logmeanexp", None, "feature"): (
     1,
     "the mean of the row, which centres the sum that avoids cancellation, is a "
     "reduction of its own before that sum can start",
   ),
-  ("sparsemax", "auto", "feature"): (
-    5,
-    "(and entmax15) under automatic sharding XLA's partitioner sorts along the "
-    "sharded axis across devices; under explicit sharding jaxact gathers the row "
-    "first (one all-gather). A constraint that keeps the row whole under automatic "
-    "sharding gave the all-gather but a replicated output",
-  ),
-  ("entmax15", "auto", "feature"): (7, "as sparsemax"),
+  ("sparsemax", "auto", "feature"): (5, _SORT),
+  ("entmax15", "auto", "feature"): (7, _SORT),
   ("snake", "auto", None): (
     1,
     "the gradient's argument reduction branches on whether any element is beyond "
@@ -211,7 +211,10 @@ def table(rows: list[dict]) -> str:
 
 def report(rows: list[dict]) -> str:
   fails = [r["name"] for r in rows if not r["ok"]]
-  notes = sorted({(r["name"], c["known"]) for r in rows for c in r["cases"] if c.get("known")})
+  notes: dict[str, list[str]] = {}
+  for r in rows:
+    for why in dict.fromkeys(c["known"] for c in r["cases"] if c.get("known")):
+      notes.setdefault(why, []).append(r["name"])
   above = (
     f"Above the baseline, unexplained: {', '.join(fails)}."
     if fails
@@ -231,7 +234,7 @@ def report(rows: list[dict]) -> str:
       "for sparsemax and entmax15 (their sort needs the row). Bold: more than the",
       f"baseline. {above}",
       "",
-      *[f"- **{n}**: {why}." for n, why in notes],
+      *[f"- **{', '.join(names)}**: {why}." for why, names in notes.items()],
       "",
       table(rows),
       "",

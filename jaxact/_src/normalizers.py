@@ -182,15 +182,24 @@ def _logsumexp(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
   # (_rest), a reduction that XLA fuses with its operands (the count of maxima as a
   # further one had its CPU backend write z and sign(z) out, two buffers more in a
   # training step).
-  z = x - m_shift
-  s = jnp.sum(jnp.exp(z), axis, keepdims=True)
+  s = jnp.sum(jnp.exp(x - m_shift), axis, keepdims=True)
   r = m_shift + jnp.log(s)
   ok = _one_pass_suffices(m, r) | (s >= 1.5)
-  # The split sum for every row, a second reduction of the same exponentials, and a
-  # select: a branch on whether any row needs it (lax.cond on all(ok)) would be an
-  # all-reduce across every device of a sharded batch, a synchronisation that
-  # jax.nn.logsumexp does not have.
-  out = jnp.where(ok, r, m_shift + jnp.log1p(_rest(z, axis)))
+
+  def rest_apart():
+    # (x - m_shift is formed here: passed in, it would be written out.)
+    return m_shift + jnp.log1p(_rest(x - m_shift, axis))
+
+  # The rows that are ok get r either way, so a row's value does not depend on its
+  # batch. On one device the split sum is computed only when some row needs it (a
+  # branch: half the time of computing it always). Under a mesh, where the branch's
+  # predicate (all(ok) over the batch) would be an all-reduce across the devices, a
+  # synchronisation that jax.nn.logsumexp does not have, it is computed for every
+  # row and selected.
+  if sharding.under_mesh(x):
+    out = jnp.where(ok, r, rest_apart())
+  else:
+    out = jax.lax.cond(jnp.all(ok), lambda: r, lambda: jnp.where(ok, r, rest_apart()))
   return jnp.where(m == jnp.inf, m, out)
 
 
@@ -383,8 +392,10 @@ def logsumexp(
   absolute error, a few units of :math:`2^{-p}`, is under an ULP there) or whose sum
   is at least 3/2 (its log is then within about an ULP), and is the answer there; the
   split sum, a second reduction of the same exponentials, is the answer elsewhere.
-  Both are computed for every row and selected, with no branch on the whole batch
-  (which would synchronise the devices of a sharded batch).
+  On one device the split sum is computed only when some row of the batch needs it
+  (a ``lax.cond``, which ``vmap`` turns into computing both); under a mesh
+  (``jax.set_mesh``, explicit sharding, ``shard_map``) it is computed for every row
+  and selected, since the branch's predicate would synchronise the devices.
 
   With ``b``: :math:`\log \sum_i b_i e^{x_i}`, NaN where the sum is negative (as
   ``jax.nn`` and SciPy; its derivative there is 0, so a ``jnp.where`` that masks those
@@ -512,10 +523,18 @@ def _logmeanexp(x: jax.Array, present: jax.Array | None, axis: tuple[int, ...]) 
   else:
     n = jnp.sum(present, axis, keepdims=True).astype(x.dtype)
   m, s, r = _logmeanexp_max(x, present, axis, n)
-  # The centred form for every row (it gives r where r suffices): a branch on whether
-  # any row needs it (lax.cond on all rows) would be an all-reduce across every device
-  # of a sharded batch, a synchronisation that jax.nn.logmeanexp does not have.
-  return _logmeanexp_centred(x, present, axis, n, m, s, r)
+  centred = functools.partial(_logmeanexp_centred, x, present, axis, n, m, s, r)
+  if present is not None or sharding.under_mesh(x):
+    # The centred form for every row (it gives r where r suffices): under a mesh a
+    # branch on whether any row needs it would be an all-reduce across the devices,
+    # a synchronisation that jax.nn.logmeanexp does not have.
+    return centred()
+  # On one device r is the answer where it suffices (two passes, as jax.nn's
+  # logsumexp - log(n)); where any row needs more, the centred form is computed for
+  # all (lax.cond: a branch, not a select, except under vmap); it gives the same r
+  # for the rows where r suffices, so a row's value does not depend on its batch.
+  safe = _one_pass_suffices(m, r)
+  return jax.lax.cond(jnp.all(safe), lambda: jnp.where(m == jnp.inf, m, r), centred)
 
 
 @_logmeanexp.defjvp
@@ -567,13 +586,14 @@ def logmeanexp(
   ``jax.nn.logmeanexp`` returns 5.36e-7 in float32). The gradient is
   ``softmax(x)`` over the present entries.
 
-  Cost: :math:`m + \log(s/n)` (two fused passes, as ``jax.nn``) has an absolute
-  error of a few units of :math:`2^{-p}`, so it is the answer for every row with a
-  result of magnitude at least 2; the centred form, the others', is computed for
-  every row and selected, with no branch on the whole batch (which would
-  synchronise the devices of a sharded batch): two passes more than ``jax.nn``, and
-  over a sharded axis one all-reduce more (the mean, which the centred sum needs
-  before it can start).
+  Speed: without ``where``, :math:`m + \log(s/n)` (two fused passes, as ``jax.nn``)
+  has an absolute error of a few units of :math:`2^{-p}`, so it is the answer for
+  every row with a result of magnitude at least 2. On one device the centred form
+  is computed only when some row's result is smaller (a ``lax.cond``, which ``vmap``
+  turns into computing both); under a mesh (``jax.set_mesh``, explicit sharding,
+  ``shard_map``) for every row and selected, since the branch's predicate would
+  synchronise the devices; over a sharded axis that takes one all-reduce more than
+  ``jax.nn`` (the mean, which the centred sum needs before it can start).
 
   Args:
     x: input array. float16/bfloat16 are computed in float32 and rounded once.

@@ -67,3 +67,11 @@ def per_shard(fn: Callable[..., Any], x: jax.Array, *args: jax.Array) -> Any:
     return fn(x, *args)
   args = tuple(jax.sharding.reshard(jnp.broadcast_to(a, x.shape), spec) for a in args)
   return jax.shard_map(fn, in_specs=(spec,) * (1 + len(args)), out_specs=spec)(x, *args)
+
+
+def under_mesh(x: jax.Array) -> bool:
+  """Whether ``x`` may be spread over devices that a branch on the whole array would
+  synchronise: it is sharded explicitly, or the code runs under a mesh
+  (``jax.set_mesh``, ``shard_map``). Without a mesh the array is on one device, or
+  sharded by ``jit``'s shardings alone, which the trace cannot see."""
+  return explicit_spec(x) is not None or not jax.sharding.get_abstract_mesh().empty
