@@ -10,8 +10,8 @@ jaxact or jax.nn (nothing else differs):
   squared ReLU; jax.nn has no SwiGLU or squared ReLU: ``a * silu(b)`` and
   ``relu(x) ** 2`` there), residuals, RMS norms, and a ``log_softmax`` loss;
 * a deep MLP: the activation (sigmoid, tanh, gelu, elu, mish, softplus) after every
-  layer, a squared-error loss; for sigmoid and tanh also with every block
-  checkpointed (``jax.checkpoint`` saving the matrix products only), in both.
+  layer, a squared-error loss; for sigmoid and tanh also with every block (the
+  activation and the product after it) in a ``jax.checkpoint``, in both.
 
 For each, a jitted SGD step of both versions: the step-time ratio jaxact / jax.nn
 (calls paired and alternated, in rounds; median of the pair ratios, with the range
@@ -139,9 +139,9 @@ def mlp(lib: dict, act: str, depth: int, width: int, batch: int, remat: bool = F
   """(step, args) of a ``depth``-layer MLP with ``act`` after every layer, on ``lib``'s.
 
   ``remat``: each activation and the product after it in a ``jax.checkpoint`` that
-  saves the products' outputs only (``checkpoint_dots``): the backward pass keeps
-  one array per layer, the product's output (the next block's input), and
-  recomputes the activation from it."""
+  saves nothing inside: the backward pass keeps one array per layer, the block's
+  input (the previous product's output), and recomputes the activation from it (not
+  the product, whose output the backward pass does not need)."""
   keys = jax.random.split(jax.random.key(0), depth + 2)
   params = [
     (jax.random.normal(k, (width, width), jnp.float32) / math.sqrt(width), jnp.zeros(width, jnp.float32))
@@ -155,7 +155,7 @@ def mlp(lib: dict, act: str, depth: int, width: int, batch: int, remat: bool = F
     return f(h) @ w + b
 
   if remat:
-    block = jax.checkpoint(block, policy=jax.checkpoint_policies.checkpoint_dots)
+    block = jax.checkpoint(block)
 
   def loss(params, data):
     h, target = data
