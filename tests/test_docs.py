@@ -19,6 +19,18 @@ def test_readme_activation_table_is_current():
   assert out.returncode == 0, out.stdout + out.stderr
 
 
+def test_readme_speed_summary_is_current():
+  # Generated from docs/benchmarks.md's tables: a rerun benchmark without a rerun of
+  # tools/readme_speed.py fails here.
+  out = subprocess.run(
+    [sys.executable, os.path.join(ROOT, "tools", "readme_speed.py"), "--check"],
+    capture_output=True,
+    text=True,
+    check=False,
+  )
+  assert out.returncode == 0, out.stdout + out.stderr
+
+
 def test_docs_site_builds_in_strict_mode(tmp_path):
   # mkdocs.yml sets strict: a broken link or reference, or a docstring that
   # mkdocstrings cannot render, fails the build.
