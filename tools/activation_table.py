@@ -12,6 +12,8 @@ import inspect
 import os
 import sys
 
+from doc_sections import write_between  # tools/, beside this script
+
 import jaxact
 
 START, END = "<!-- activations:start -->", "<!-- activations:end -->"
@@ -43,17 +45,8 @@ def table() -> str:
 
 def main(argv=None) -> int:
   argv = sys.argv[1:] if argv is None else argv
-  text = open(README).read()
-  start, end = text.index(START) + len(START), text.index(END)
-  new = text[:start] + "\n" + table() + "\n" + text[end:]
-  if "--check" in argv:
-    if new != text:
-      print("README.md: the activation table is out of date; run python tools/activation_table.py")
-      return 1
-    return 0
-  with open(README, "w") as f:
-    f.write(new)
-  return 0
+  what = "the activation table (python tools/activation_table.py)"
+  return write_between(README, START, END, table(), "--check" in argv, what)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ A section runs from its heading line to the next ``## `` heading or the end of t
 
 from __future__ import annotations
 
+import os
 import re
 
 
@@ -29,3 +30,21 @@ def replace_section(text: str, heading: str, block: str) -> str:
   if pattern.search(text):
     return pattern.sub(lambda _: block + "\n", text, count=1).rstrip("\n") + "\n"
   return text.rstrip("\n") + "\n\n" + block
+
+
+def write_between(path: str, start: str, end: str, body: str, check: bool, what: str) -> int:
+  """Puts ``body`` between the markers ``start`` and ``end`` of the file ``path``; with
+  ``check``, writes nothing and returns 1 (saying which script to run) if the file
+  is out of date. ``what`` names the generated part and its script in that message."""
+  with open(path) as f:
+    text = f.read()
+  i, j = text.index(start) + len(start), text.index(end)
+  new = text[:i] + "\n" + body + "\n" + text[j:]
+  if check:
+    if new != text:
+      print(f"{os.path.basename(path)}: {what} is out of date")
+      return 1
+    return 0
+  with open(path, "w") as f:
+    f.write(new)
+  return 0

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 
-from doc_sections import read_section
+from doc_sections import read_section, write_between
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 README = os.path.join(ROOT, "README.md")
@@ -81,25 +81,11 @@ def summary(doc: str) -> str:
   return "\n".join(lines)
 
 
-def updated(readme: str, doc: str) -> str:
-  i, j = readme.index(START), readme.index(END)
-  return readme[: i + len(START)] + "\n" + summary(doc) + "\n" + readme[j:]
-
-
 def main(argv: list[str]) -> int:
-  with open(README) as f:
-    readme = f.read()
   with open(BENCHMARKS) as f:
-    doc = f.read()
-  new = updated(readme, doc)
-  if "--check" in argv:
-    if new != readme:
-      print("README.md's speed summary is out of date: run python tools/readme_speed.py")
-      return 1
-    return 0
-  with open(README, "w") as f:
-    f.write(new)
-  return 0
+    body = summary(f.read())
+  what = "the speed summary (python tools/readme_speed.py)"
+  return write_between(README, START, END, body, "--check" in argv, what)
 
 
 if __name__ == "__main__":
