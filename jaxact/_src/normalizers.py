@@ -131,11 +131,12 @@ def _softmin(z: jax.Array, axis: tuple[int, ...]) -> jax.Array:
   # alone (one residual), which is the limit's: the Jacobian of the uniform softmax
   # over the tied entries. Whether a row has such an entry is read from its maximum,
   # which the shift needs anyway: over a sharded axis, one reduction (and one
-  # all-reduce) fewer than testing the entries, as many as jax.nn.softmax.
+  # all-reduce) fewer than testing the entries, as many as jax.nn.softmax. NaN
+  # entries stay NaN in the +inf branch: XLA's maximum across devices can drop a
+  # NaN, and the row must still come out NaN.
   m = jnp.max(z, axis, keepdims=True)
-  return _normalized_exp(
-    jnp.where(m == jnp.inf, jnp.where(z == jnp.inf, 0.0, -jnp.inf), z - _finite(m)), axis
-  )
+  top = jnp.where(z == jnp.inf, 0.0, jnp.where(jnp.isnan(z), z, -jnp.inf))
+  return _normalized_exp(jnp.where(m == jnp.inf, top, z - _finite(m)), axis)
 
 
 @_softmin.defjvp
