@@ -32,19 +32,30 @@ import subprocess
 import sys
 import time
 
-import jax
-
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 PY = sys.executable
+# The device is named by a child process: this one must not initialise JAX, since a
+# TPU is held by the first process that opens it and each step runs in a child.
+_DEVICE = (
+  "import jax; d = jax.devices()[0]; print(jax.default_backend(), d.device_kind, jax.__version__, sep='|')"
+)
+
+
+def device_info() -> tuple[str, str, str]:
+  """(backend, device kind, JAX version), from a child process."""
+  out = subprocess.run([PY, "-c", _DEVICE], capture_output=True, text=True, check=True).stdout
+  backend, kind, version = out.strip().splitlines()[-1].split("|")
+  return backend, kind, version
 
 
 def device() -> str:
-  d = jax.devices()[0]
-  return f"{jax.default_backend().upper()}: {d.device_kind}"
+  backend, kind, _ = device_info()
+  return f"{backend.upper()}: {kind}"
 
 
 def steps(small: bool) -> list[tuple[str, list[str]]]:
-  label = f"{device()} (jax {jax.__version__})"
+  _, _, version = device_info()
+  label = f"{device()} (jax {version})"
   out = ["--out", "-"] if small else []
   if small:
     conformance = [PY, "-m", "jaxact", "--only", "relu,softmax", "--dtypes", "float32", "--quiet"]
@@ -77,6 +88,7 @@ def steps(small: bool) -> list[tuple[str, list[str]]]:
 def fusion(small: bool) -> int:
   """Whether XLA fuses gelu into the preceding matmul (a cuBLAS epilogue on a GPU),
   for jax.nn and jaxact, and a dense layer's step-time ratio (forward and gradient)."""
+  import jax
   import jax.numpy as jnp
 
   import jaxact
@@ -86,7 +98,7 @@ def fusion(small: bool) -> int:
   w = jax.random.normal(jax.random.key(1), (n, n), jnp.float32) / n**0.5
   lines = []
   times = {}
-  for lib, f in (("jax.nn", jax.nn.gelu), ("jaxact", jaxact.gelu)):
+  for lib, f in (("jax.nn", jax.nn.gelu), ("jaxact", jaxact.gelu)):  # (timed apart, not paired)
     fwd = jax.jit(lambda x, w, f=f: f(x @ w))
     grad = jax.jit(jax.grad(lambda w, x, f=f: jnp.sum(f(x @ w))))
     hlo = fwd.lower(x, w).compile().as_text()
@@ -131,7 +143,7 @@ def main(argv: list[str]) -> int:
   args = p.parse_args(argv)
   if args.fusion:
     return fusion(args.small)
-  if jax.default_backend() == "cpu" and not args.small:
+  if device_info()[0] == "cpu" and not args.small:
     print("benchmarks/accelerator.py: JAX's default backend is the CPU; use --small to check the command")
     return 2
   skip = set(filter(None, args.skip.split(",")))

@@ -204,7 +204,13 @@ def run(names, repeats: int, rounds: int, small: bool, progress=sys.stderr):
   for label, model, act, size in cases(names, small):
     ours, args = model(LIBRARIES["jaxact"], act, **size)
     theirs, _ = model(LIBRARIES["jax.nn"], act, **size)
-    ratios = [compile_seconds(ours, args) / compile_seconds(theirs, args) for _ in range(1 if small else 3)]
+    ratios = []
+    for k in range(1 if small else 4):  # alternated: which compiles first changes each time
+      if k % 2:
+        tb, ta = compile_seconds(theirs, args), compile_seconds(ours, args)
+      else:
+        ta, tb = compile_seconds(ours, args), compile_seconds(theirs, args)
+      ratios.append(ta / tb)
     built[label] = (ours, theirs, args, statistics.median(ratios))
   compiled = {
     label: tuple(jax.jit(f).lower(*args).compile() for f in (ours, theirs))
