@@ -5,8 +5,10 @@ starts): ``python tests/sharded_run.py [name ...]``. For each function, each of
 batch- and feature-sharded input, and each of explicit sharding (``jax.set_mesh``
 with ``AxisType.Explicit``, what ``jax.make_mesh`` gives by default) and automatic
 sharding (``AxisType.Auto``), it computes under ``jit`` the value, the gradient of a
-weighted sum and the second derivative (``jvp`` of that gradient), and compares them
-with the same computation on one device, unsharded. It prints one JSON line per case:
+weighted sum and the second derivative (``jvp`` of that gradient), for element-wise
+functions also that gradient row by row under ``vmap``, and compares them
+with the same computation on one device, unsharded (for normalizers, on rows that
+hold +-inf and NaN as well). It prints one JSON line per case:
 ``{"name", "mode", "axis", "ok", "error", "sharding_kept"}``. Then, in mode
 ``shard_map``, the same computed per shard of batch-sharded input (normalizers along
 the last axis) inside ``jax.shard_map``, for every function but the random ones (rrelu, gumbel_softmax).
@@ -82,7 +84,11 @@ def computations(name: str, rowwise: bool = False):
     # along a direction that is not the softmax family's invariant one (ones)
     return jax.jvp(grad, (x,), (jnp.cos(2.0 * x) + 0.5,))[1]
 
-  return {"value": value, "grad": grad, "second": second}
+  comps = {"value": value, "grad": grad, "second": second}
+  if jaxact.info(name).kind == "elementwise" and "key" not in jaxact.info(name).params:
+    # row by row under vmap (the same numbers: the weights are element-wise)
+    comps["vmap_grad"] = jax.vmap(grad)
+  return comps
 
 
 def compare(row: dict, comps, outputs, reference, x, spec, elementwise: bool) -> None:
@@ -93,7 +99,8 @@ def compare(row: dict, comps, outputs, reference, x, spec, elementwise: bool) ->
     # a sharded computation differently), so results may differ by a few rounding
     # errors of the largest term, no more.
     scale = float(np.nanmax(np.abs(np.where(np.isfinite(want), want, 0.0)), initial=0.0))
-    diff = np.abs(np.where(np.isfinite(want), got - want, 0.0))
+    with np.errstate(invalid="ignore"):
+      diff = np.abs(np.where(np.isfinite(want), got - want, 0.0))
     same = (np.isnan(got) == np.isnan(want)) & (np.isinf(got) == np.isinf(want))
     # A reduction's error is relative to its terms, which are O(1) here.
     tol = 2e-6 * (scale if elementwise else max(scale, 1.0))
@@ -120,11 +127,25 @@ def run_case(row: dict, mesh, spec, x_host, together, reference, comps, elementw
   print(json.dumps(row), flush=True)
 
 
+def special_rows(x: np.ndarray) -> np.ndarray:
+  """``x`` with rows that hold +-inf and NaN, spread over the columns, so over the
+  shards of a feature-sharded row: a maximum across devices can drop a NaN, and
+  the row must still come out as it does on one device."""
+  x = x.copy()
+  x[0, [3, 29]] = [np.nan, np.inf]  # NaN and +inf on different devices
+  x[1, 30] = np.inf
+  x[2, [0, 17]] = -np.inf
+  x[3, :] = -np.inf
+  x[4, 9] = np.nan
+  return x
+
+
 def main(names: list[str]) -> None:
   assert len(jax.devices()) == 8, jax.devices()
-  x_host = np.asarray(jax.random.normal(jax.random.key(0), SHAPE, jnp.float32)) * 3.0
+  normal = np.asarray(jax.random.normal(jax.random.key(0), SHAPE, jnp.float32)) * 3.0
   for name in names:
     kind = jaxact.info(name).kind
+    x_host = special_rows(normal) if kind == "normalizer" else normal
     elementwise = kind == "elementwise"
     for rowwise in (False, True):
       if rowwise and "key" in jaxact.info(name).params:

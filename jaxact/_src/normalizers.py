@@ -59,6 +59,16 @@ def _finite(m: jax.Array) -> jax.Array:
   return jnp.maximum(m, float(jnp.finfo(m.dtype).min))
 
 
+def _clamped(m: jax.Array) -> jax.Array:
+  """A row maximum to shift a sum of exponentials by: -inf and +inf become the
+  lowest and the largest float. Shifted by the largest float, a row with a +inf
+  entry sums to +inf, or to NaN if it holds a NaN as well (a +inf shift would make
+  every term NaN); the maximum across devices of a row sharded over them can drop a
+  NaN, and this sum cannot."""
+  info = jnp.finfo(m.dtype)
+  return jnp.clip(m, float(info.min), float(info.max))
+
+
 def _rest(z: jax.Array, axis: tuple[int, ...]) -> jax.Array:
   """sum(exp(z)) along ``axis`` over the entries below the maximum, for shifted z (max
   0): -sum(sign(z) e^z), sign(z) being -1 below the maximum and 0 at it (arithmetic,
@@ -171,10 +181,11 @@ def _one_pass_suffices(m: jax.Array, r: jax.Array) -> jax.Array:
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _logsumexp(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
-  # A +inf entry gives +inf (selected on the reduced result, which keeps the
-  # reductions in one fused pass); an all -inf row gives -inf (log1p(-1)).
+  # A +inf entry gives +inf, NaN if the row holds a NaN as well (r, selected on the
+  # reduced result, which keeps the reductions in one fused pass; see _clamped); an
+  # all -inf row gives -inf (log1p(-1)).
   m = jnp.max(x, axis, keepdims=True)
-  m_shift = _finite(m)
+  m_shift = _clamped(m)
   # First m + log(s), s = sum(exp(z)) in one fused pass, as jax.nn. Its absolute
   # error is a few units of 2^-p, under an ULP of a result of magnitude >= 2; and
   # where s >= 3/2 log(s) is within about an ULP (relative) itself. A row that is
@@ -191,17 +202,9 @@ def _logsumexp(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
     # (x - m_shift is formed here: passed in, it would be written out.)
     return m_shift + jnp.log1p(_rest(x - m_shift, axis))
 
-  # The rows that are ok get r either way, so a row's value does not depend on its
-  # batch. On one device the split sum is computed only when some row needs it (a
-  # branch: half the time of computing it always). Under a mesh, where the branch's
-  # predicate (all(ok) over the batch) would be an all-reduce across the devices, a
-  # synchronisation that jax.nn.logsumexp does not have, it is computed for every
-  # row and selected.
-  if sharding.under_mesh(x):
-    out = jnp.where(ok, r, rest_apart())
-  else:
-    out = jax.lax.cond(jnp.all(ok), lambda: r, lambda: jnp.where(ok, r, rest_apart()))
-  return jnp.where(m == jnp.inf, m, out)
+  # Only when some row needs it: its care costs about as much again.
+  out = sharding.unless_needed(x, ok, lambda: r, lambda: jnp.where(ok, r, rest_apart()))
+  return jnp.where(m == jnp.inf, r, out)
 
 
 @_logsumexp.defjvp
@@ -393,10 +396,11 @@ def logsumexp(
   absolute error, a few units of :math:`2^{-p}`, is under an ULP there) or whose sum
   is at least 3/2 (its log is then within about an ULP), and is the answer there; the
   split sum, a second reduction of the same exponentials, is the answer elsewhere.
-  On one device the split sum is computed only when some row of the batch needs it
-  (a ``lax.cond``, which ``vmap`` turns into computing both); under a mesh
-  (``jax.set_mesh``, explicit sharding, ``shard_map``) it is computed for every row
-  and selected, since the branch's predicate would synchronise the devices.
+  The split sum is computed only when some row of the batch needs it (a
+  ``lax.cond``, which ``vmap`` turns into computing both), except where ``x`` is
+  split over devices (explicitly sharded, or under a mesh with automatic axes): there
+  it is computed for every row and selected, since the branch's predicate would
+  synchronise the devices (inside ``shard_map`` each device branches on its block).
 
   With ``b``: :math:`\log \sum_i b_i e^{x_i}`, NaN where the sum is negative (as
   ``jax.nn`` and SciPy; its derivative there is 0, so a ``jnp.where`` that masks those
@@ -461,7 +465,7 @@ def _logmeanexp_max(x: jax.Array, present: jax.Array | None, axis: tuple[int, ..
   """
   xm = x if present is None else jnp.where(present, x, -jnp.inf)
   m = jnp.max(xm, axis, keepdims=True)
-  s = jnp.sum(jnp.exp(xm - _finite(m)), axis, keepdims=True)
+  s = jnp.sum(jnp.exp(xm - _clamped(m)), axis, keepdims=True)
   y = s / jnp.maximum(n, 1.0)
   lg = jnp.log(y)
   lg_lo = jnp.where(s > 0.0, (y - jnp.exp(lg)) / y, 0.0)
@@ -511,31 +515,26 @@ def _logmeanexp_centred(x: jax.Array, present: jax.Array | None, axis: tuple[int
   out = jnp.where(_one_pass_suffices(m, r) | (~narrow & (s <= 0.5 * n)), r, out)
   if present is not None:
     out = jnp.where(n > 0, out, -jnp.inf)
-  # A +inf entry gives +inf (e^d - 1 = inf, unless a NaN makes the row NaN).
-  return jnp.where(m == jnp.inf, m, out)
+  # A +inf entry gives +inf, or NaN with a NaN in the row (r; see _clamped).
+  return jnp.where(m == jnp.inf, r, out)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
 def _logmeanexp(x: jax.Array, present: jax.Array | None, axis: tuple[int, ...]) -> jax.Array:
+  size = math.prod(x.shape[a] for a in axis)
   if present is None:
-    n = math.prod(x.shape[a] for a in axis)
     # a Python number, or (a symbolic dimension under jax.export) an array
-    n = float(n) if isinstance(n, int) else jnp.asarray(n, x.dtype)
+    n = float(size) if isinstance(size, int) else jnp.asarray(size, x.dtype)
   else:
-    n = jnp.sum(present, axis, keepdims=True).astype(x.dtype)
+    # Counted in x's dtype where every count is exact in it: over a sharded axis
+    # its all-reduce then joins those of the other sums (an integer count took one
+    # of its own under explicit sharding).
+    exact = isinstance(size, int) and size <= 2 ** (jnp.finfo(x.dtype).nmant + 1)
+    n = jnp.sum(present, axis, dtype=x.dtype if exact else jnp.int32, keepdims=True).astype(x.dtype)
   m, s, r = _logmeanexp_max(x, present, axis, n)
   centred = functools.partial(_logmeanexp_centred, x, present, axis, n, m, s, r)
-  if present is not None or sharding.under_mesh(x):
-    # The centred form for every row (it gives r where r suffices): under a mesh a
-    # branch on whether any row needs it would be an all-reduce across the devices,
-    # a synchronisation that jax.nn.logmeanexp does not have.
-    return centred()
-  # On one device r is the answer where it suffices (two passes, as jax.nn's
-  # logsumexp - log(n)); where any row needs more, the centred form is computed for
-  # all (lax.cond: a branch, not a select, except under vmap); it gives the same r
-  # for the rows where r suffices, so a row's value does not depend on its batch.
-  safe = _one_pass_suffices(m, r)
-  return jax.lax.cond(jnp.all(safe), lambda: jnp.where(m == jnp.inf, m, r), centred)
+  # Only when some row needs it (it gives r where r suffices).
+  return sharding.unless_needed(x, _one_pass_suffices(m, r), lambda: r, centred)
 
 
 @_logmeanexp.defjvp
@@ -589,11 +588,12 @@ def logmeanexp(
 
   Speed: without ``where``, :math:`m + \log(s/n)` (two fused passes, as ``jax.nn``)
   has an absolute error of a few units of :math:`2^{-p}`, so it is the answer for
-  every row with a result of magnitude at least 2. On one device the centred form
-  is computed only when some row's result is smaller (a ``lax.cond``, which ``vmap``
-  turns into computing both); under a mesh (``jax.set_mesh``, explicit sharding,
-  ``shard_map``) for every row and selected, since the branch's predicate would
-  synchronise the devices; over a sharded axis that takes one all-reduce more than
+  every row with a result of magnitude at least 2. The centred form is computed only
+  when some row's result is smaller (a ``lax.cond``, which ``vmap`` turns into
+  computing both), except where ``x`` is split over devices (explicitly sharded, or
+  under a mesh with automatic axes): there for every row and selected, since the
+  branch's predicate would synchronise the devices (inside ``shard_map`` each device
+  branches on its block); over a sharded axis that takes one all-reduce more than
   ``jax.nn`` (the mean, which the centred sum needs before it can start).
 
   Args:

@@ -117,11 +117,11 @@ def _mod4(v: jax.Array) -> jax.Array:
   return v - 4.0 * jnp.round(0.25 * v)
 
 
-def _payne_hanek(v: jax.Array, shift: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
-  """v 2^shift = k pi/2 + d (mod 2 pi) for |v 2^shift| >= 2^(p - 1): (k, d, d_lo), |d| <= pi/4."""
+def _payne_hanek(v: jax.Array, shift: jax.Array, table: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """v 2^shift = k pi/2 + d (mod 2 pi) for |v 2^shift| >= 2^(p - 1): (k, d, d_lo), |d| <= pi/4.
+  ``table``: _two_over_pi_table of v's dtype."""
   dt = np.dtype(v.dtype)
   prec, _, n = _REDUCTION[dt]
-  table = _two_over_pi_table(dt)
   mant, ex = jnp.frexp(v)
   m = mant * float(2.0**prec)
   row = jnp.clip(ex.astype(jnp.int32) - prec + shift + 1, 0, table.shape[0] - 1)
@@ -140,19 +140,19 @@ def _payne_hanek(v: jax.Array, shift: jax.Array) -> tuple[jax.Array, jax.Array, 
   return (k, *stable.fast_two_sum(d, d_lo + (f * pi_lo + f_lo * pi_hi)))
 
 
-def _reduce_far(x: jax.Array, a: jax.Array, inside: jax.Array):
+def _reduce_far(x: jax.Array, a: jax.Array, inside: jax.Array, table: jax.Array):
   """2u = k pi/2 + d beyond 2^p: u reduced, p by Payne and Hanek and e by either, from
   a x scaled by the exponent of a (so that a x may exceed the largest float), and
-  doubled. (k, d, d_lo); arbitrary where ``inside``."""
+  doubled. (k, d, d_lo); arbitrary where ``inside``. ``table``: _two_over_pi_table."""
   limit = 2.0 ** _REDUCTION[np.dtype(x.dtype)][0]
   a_m, a_e = jnp.frexp(jnp.broadcast_to(a, x.shape))  # a = a_m 2^a_e, a_m in [1/2, 1)
   a_e = a_e.astype(jnp.int32)
   p_s, e_s = stable.two_prod(a_m, x)  # u = (p_s + e_s) 2^a_e
-  k_p, d_p, d_p_lo = _payne_hanek(jnp.where(inside, limit, p_s), jnp.where(inside, 0, a_e))
+  k_p, d_p, d_p_lo = _payne_hanek(jnp.where(inside, limit, p_s), jnp.where(inside, 0, a_e), table)
   e_true = jnp.ldexp(e_s, a_e)
   e_small = jnp.abs(e_true) <= limit
   k_c, d_c, d_c_lo = _cody_waite(jnp.where(e_small, e_true, 0.0), jnp.zeros_like(e_true))
-  k_h, d_h, d_h_lo = _payne_hanek(jnp.where(e_small, limit, e_s), jnp.where(e_small, 0, a_e))
+  k_h, d_h, d_h_lo = _payne_hanek(jnp.where(e_small, limit, e_s), jnp.where(e_small, 0, a_e), table)
   k_e = jnp.where(e_small, k_c, k_h)
   d_e, d_e_lo = jnp.where(e_small, d_c, d_h), jnp.where(e_small, d_c_lo, d_h_lo)
   s, s_lo = stable.two_sum(d_p, d_e)
@@ -181,9 +181,11 @@ def _reduce_2u_here(x: jax.Array, a: jax.Array) -> tuple[jax.Array, jax.Array, j
   k, d, d_lo = _cody_waite(jnp.where(inside, 2.0 * p, 0.0), jnp.where(inside, 2.0 * e, 0.0))
   # x or a not finite needs no far branch: its result is NaN (see _sin_cos_2u).
   far = ~inside & jnp.isfinite(x) & jnp.isfinite(jnp.broadcast_to(a, x.shape))
+  # The table enters the branch as an operand placed as x is (see sharding.constant).
+  table = sharding.constant(_two_over_pi_table(np.dtype(x.dtype)), x)
   k_f, d_f, d_f_lo = jax.lax.cond(
     jnp.any(far),
-    lambda: _reduce_far(x, a, inside),
+    lambda: _reduce_far(x, a, inside, table),
     lambda: (jnp.zeros_like(d), jnp.zeros_like(d), jnp.zeros_like(d)),
   )
   k = jnp.where(inside, k, k_f)
@@ -198,8 +200,10 @@ def _sin_cos_2u(x: jax.Array, a: jax.Array) -> tuple[jax.Array, jax.Array, jax.A
   sd, cd = jnp.sin(d), jnp.cos(d)
   sin_d, cos_d = sd + cd * d_lo, cd - sd * d_lo
   # sin(d + q pi/2) and cos(d + q pi/2) by quadrant.
-  s2 = jnp.select([q == 0, q == 1, q == 2], [sin_d, cos_d, -sin_d], -cos_d)
-  c2 = jnp.select([q == 0, q == 1, q == 2], [cos_d, -sin_d, -cos_d], sin_d)
+  # (nested where, not jnp.select: its stack of choices fails to batch under vmap
+  # over an explicitly sharded axis, JAX 0.10)
+  s2 = jnp.where(q == 0, sin_d, jnp.where(q == 1, cos_d, jnp.where(q == 2, -sin_d, -cos_d)))
+  c2 = jnp.where(q == 0, cos_d, jnp.where(q == 1, -sin_d, jnp.where(q == 2, -cos_d, sin_d)))
   bad = ~(jnp.isfinite(x) & jnp.isfinite(a))
   s2, c2 = jnp.where(bad, jnp.nan, s2), jnp.where(bad, jnp.nan, c2)
   # 1 + sin t; where sin t < 0, cos^2 t / (1 - sin t): no cancellation at its zeros

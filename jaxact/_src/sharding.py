@@ -11,6 +11,7 @@ Without a mesh, or with automatic sharding, they are the plain operations.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -32,13 +33,29 @@ def explicit_spec(x: jax.Array) -> P | None:
   return P(*spec, *([None] * (x.ndim - len(spec))))
 
 
-def lookup(table: np.ndarray, index: jax.Array) -> jax.Array:
-  """``table[index]``: a row of the constant ``table`` per element of the integer
-  ``index``, sharded as ``index`` (JAX cannot infer the sharding of such a gather
-  under explicit sharding, and raises)."""
+def constant(value: np.ndarray, like: jax.Array) -> jax.Array:
+  """``value`` as an array, replicated on the mesh of ``like`` where that is sharded
+  explicitly. A constant without a mesh that a branch closes over fails, when vmap
+  batches the branch over an explicitly sharded axis, to be given that axis (JAX
+  0.10); created outside the branch and placed, it enters as an operand that can.
+  Inside ``shard_map``, a constant invariant across devices fails the same way, so
+  it is made varying as ``like``."""
+  varying = tuple(sorted(getattr(getattr(jax.typeof(like), "mat", None), "varying", ())))
+  if varying:  # inside shard_map: varying over the devices as ``like`` is
+    return jax.lax.pcast(jnp.asarray(value), varying, to="varying")
+  if explicit_spec(like) is None:
+    return jnp.asarray(value)
+  return jax.sharding.reshard(jnp.asarray(value), P())
+
+
+def lookup(table: jax.Array, index: jax.Array) -> jax.Array:
+  """``table[index]``: a row of ``table`` (from :func:`constant`) per element of the
+  integer ``index``, sharded as ``index`` (JAX cannot infer the sharding of such a
+  gather under explicit sharding, and raises)."""
   spec = explicit_spec(index)
-  out = None if spec is None else P(*spec, *([None] * (table.ndim - 1)))
-  return jnp.asarray(table).at[index].get(out_sharding=out)
+  if spec is None or all(s is None for s in spec):
+    return table[index]
+  return table.at[index].get(out_sharding=P(*spec, *([None] * (table.ndim - 1))))
 
 
 def unsharded_along(x: jax.Array, axes: tuple[int, ...]) -> tuple[jax.Array, P | None]:
@@ -63,15 +80,54 @@ def per_shard(fn: Callable[..., Any], x: jax.Array, *args: jax.Array) -> Any:
   the whole array (``lax.cond`` on ``any()``) decides on each device's own elements
   instead of all-reducing the predicate across devices. Elsewhere the plain call."""
   spec = explicit_spec(x)
-  if spec is None or all(s is None for s in spec):
+  if spec is None:
     return fn(x, *args)
+  if all(s is None for s in spec):  # (replicated: args placed as constant() does)
+    return fn(x, *(jax.sharding.reshard(jnp.asarray(a), P()) for a in args))
   args = tuple(jax.sharding.reshard(jnp.broadcast_to(a, x.shape), spec) for a in args)
-  return jax.shard_map(fn, in_specs=(spec,) * (1 + len(args)), out_specs=spec)(x, *args)
+  return jax.shard_map(fn, in_specs=(spec,) * (1 + len(args)), out_specs=spec, check_vma=False)(x, *args)
 
 
-def under_mesh(x: jax.Array) -> bool:
-  """Whether ``x`` may be spread over devices that a branch on the whole array would
-  synchronise: it is sharded explicitly, or the code runs under a mesh
-  (``jax.set_mesh``, ``shard_map``). Without a mesh the array is on one device, or
-  sharded by ``jit``'s shardings alone, which the trace cannot see."""
-  return explicit_spec(x) is not None or not jax.sharding.get_abstract_mesh().empty
+def _spread(names: Any, mesh: Any) -> bool:
+  """Whether a partition-spec entry splits a dimension over more than one device."""
+  if names is None:
+    return False
+  names = names if isinstance(names, tuple) else (names,)
+  return math.prod(mesh.shape[n] for n in names) > 1
+
+
+def spread(x: jax.Array) -> bool:
+  """Whether ``x`` may be split over several devices, so that a reduction of the
+  whole array (the predicate of a branch on it) is an all-reduce across them.
+
+  Explicitly sharded: whether some dimension is split. Otherwise, whether the code
+  runs under a mesh (``jax.set_mesh``) with an automatic axis of more than one
+  device, where the partitioner decides the sharding after the trace. Inside
+  ``shard_map`` each device holds its own block (manual axes), and on a mesh of one
+  device there is nothing to synchronise. Without a mesh the array is on one device,
+  or sharded by ``jit``'s shardings alone, which the trace cannot see.
+  """
+  sharding = getattr(jax.typeof(x), "sharding", None)
+  if explicit_spec(x) is not None:
+    return any(_spread(s, sharding.mesh) for s in sharding.spec)
+  mesh = jax.sharding.get_abstract_mesh()
+  return not mesh.empty and any(
+    t == AxisType.Auto and n > 1 for t, n in zip(mesh.axis_types, mesh.axis_sizes)
+  )
+
+
+def unless_needed(x: jax.Array, ok: jax.Array, fast: Callable[[], Any], careful: Callable[[], Any]) -> Any:
+  """``fast()`` if ``ok`` holds everywhere, else ``careful()``, for a ``careful()``
+  that equals ``fast()`` wherever ``ok`` holds (it selects by ``ok`` itself), so
+  that an element's value does not depend on the rest of its batch.
+
+  For a careful form that costs about as much again as the fast one (an extra pass
+  over the data). On one device, a branch (``lax.cond``; under ``vmap``, both and a
+  select): the care is paid only by calls that need it. Where ``x`` is spread over
+  devices (:func:`spread`), ``careful()`` always: the branch's predicate would be an
+  all-reduce across them, a synchronisation that the mathematics does not need. A
+  careful form much dearer than that is taken per shard instead (:func:`per_shard`).
+  """
+  if spread(x):
+    return careful()
+  return jax.lax.cond(jnp.all(ok), fast, careful)
