@@ -19,6 +19,11 @@ included). It counts the same for a baseline:
 * gated units: ``jax.nn.glu`` (the same split of the axis);
 * ``gumbel_softmax``: ``jax.nn.softmax`` of the logits plus ``jax.random.gumbel`` noise.
 
+Normalizers that take ``where=`` (as ``jax.nn``'s do) are counted again with it (a
+mask computed from the input, ``x > -1``, so sharded as it), against ``jax.nn``'s
+function with the same mask: rows named ``name(where)``, whose exceptions are their
+function's.
+
 A function passes where its count is at most the baseline's in every case.
 tests/test_collectives.py runs this and asserts that.
 
@@ -33,6 +38,7 @@ Usage: python benchmarks/collectives.py [--only NAMES] [--json] [--out PATH|-]
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import re
@@ -100,10 +106,21 @@ KNOWN = {
 
 
 def known(name: str, mode: str, axis: str) -> tuple[int, str] | None:
+  """The exception of ``name`` (of a row ``f(where)``: that of ``f``) in that case."""
+  name = name.removesuffix("(where)")
   for (n, m, a), v in KNOWN.items():
     if n == name and m in (None, mode) and a in (None, axis):
       return v
   return None
+
+
+def masked() -> list[str]:
+  """The normalizers whose ``where=`` is counted too (rows ``name(where)``)."""
+  return [
+    n
+    for n in jaxact.names(builtin=True)
+    if jaxact.info(n).kind == "normalizer" and "where" in inspect.signature(jaxact.get(n)).parameters
+  ]
 
 
 def kwargs(name: str) -> dict:
@@ -122,11 +139,11 @@ def baseline(name: str):
   info = jaxact.info(name)
   if info.kind == "normalizer":
     if name == "softmin":
-      return "softmax(-x)", lambda x: jax.nn.softmax(-x)
+      return "softmax(-x)", lambda x, **k: jax.nn.softmax(-x, **k)
     if name in ("sparsemax", "entmax15"):
       return "softmax", jax.nn.softmax  # plus the gather of a sharded row (see measure)
     if name in ("logsumexp", "logmeanexp"):
-      return name, lambda x: getattr(jax.nn, name)(x, axis=-1)
+      return name, lambda x, **k: getattr(jax.nn, name)(x, axis=-1, **k)
     return name, getattr(jax.nn, name)
   if info.kind == "gated":
     return "glu", jax.nn.glu
@@ -156,14 +173,21 @@ def both(fn):
 _BASELINES: dict[tuple, int] = {}
 
 
-def measure(name: str, devices) -> dict:
+def measure(name: str, devices, where: bool = False) -> dict:
   """Counts per case; element-wise functions (baseline 0) compile the value and the
-  VJP in one ``jit`` (``both``), the others each apart, beside their baseline."""
+  VJP in one ``jit`` (``both``), the others each apart, beside their baseline.
+  ``where``: both given the mask ``x > -1`` (row ``name(where)``)."""
   fn, kw = jaxact.get(name), kwargs(name)
   ours = lambda x: fn(x, **kw)
   base = baseline(name)
+  label = name
+  if where:
+    label = f"{name}(where)"
+    ours = lambda x: fn(x, where=x > -1.0, **kw)
+    base_fn = base[1]
+    base = (f"{base[0]}(where)", lambda x: base_fn(x, where=x > -1.0))
   x_host = np.asarray(jax.random.normal(jax.random.key(0), SHAPE, jnp.float32))
-  row = {"name": name, "cases": [], "ok": True, "documented": any(n == name for n, _, _ in KNOWN)}
+  row = {"name": label, "cases": [], "ok": True, "documented": any(n == name for n, _, _ in KNOWN)}
   for mode, axis, spec in CASES:
     types = (AxisType.Auto,) if mode == "auto" else (AxisType.Explicit,)
     mesh = jax.make_mesh((8,), ("d",), axis_types=types, devices=devices)
@@ -172,7 +196,7 @@ def measure(name: str, devices) -> dict:
     # than softmax (jnp.sort has no baseline of its own: its derivative fails on an
     # explicitly sharded array in JAX 0.10.2)
     extra = int(name in ("sparsemax", "entmax15") and axis == "feature")
-    allowed, why = known(name, mode, axis) or (0, "")
+    allowed, why = known(label, mode, axis) or (0, "")
     with jax.set_mesh(mesh):
       x = jax.device_put(x_host, NamedSharding(mesh, spec))
       parts = (("value+grad", both),) if base is None else (("value", lambda f: f), ("grad", vjp_of))
@@ -254,8 +278,8 @@ def main(argv: list[str]) -> int:
   devices = devices[:8]
   names = args.only.split(",") if args.only else jaxact.names(builtin=True)
   rows = []
-  for name in names:
-    row = measure(name, devices)
+  for name, where in [(n, False) for n in names] + [(n, True) for n in masked() if n in names]:
+    row = measure(name, devices, where)
     rows.append(row)
     if args.json:
       print(json.dumps(row), flush=True)

@@ -257,7 +257,7 @@ def table(rows) -> str:
 
 
 def main(argv=None) -> int:
-  p = arguments(__doc__, repeats=9, rounds=3)
+  p = arguments(__doc__, repeats=9, rounds=3, sized=False)
   p.add_argument("--small", action="store_true", help="tiny sizes (the test suite)")
   args = p.parse_args(argv)
   names = args.only.split(",") if args.only else []

@@ -67,12 +67,15 @@ PAIRS = {
   "log_softmax": (jaxact.log_softmax, jax.nn.log_softmax, {"axis": -1}, "normalizer"),
   "logsumexp": (jaxact.logsumexp, jax.nn.logsumexp, {"axis": -1}, "normalizer"),
   "logmeanexp": (jaxact.logmeanexp, jax.nn.logmeanexp, {"axis": -1}, "normalizer"),
+  # rows of N(0, 1), whose results are under 2 in magnitude: its centred form
+  "logmeanexp, unit rows": (jaxact.logmeanexp, jax.nn.logmeanexp, {"axis": -1}, "normalizer"),
   "glu": (jaxact.glu, jax.nn.glu, {"axis": -1}, "normalizer"),
 }
 # In the MLP, a reduction is used as x - logsumexp(x) (it must keep the shape).
 MLP_FORM = {
   "logsumexp": lambda f: lambda x: x - f(x, axis=-1, keepdims=True),
   "logmeanexp": lambda f: lambda x: x - f(x, axis=-1, keepdims=True),
+  "logmeanexp, unit rows": lambda f: lambda x: x - f(x, axis=-1, keepdims=True),
   "glu": lambda f: lambda x: f(jnp.concatenate([x, x], -1), axis=-1),
   "log1mexp": lambda f: lambda x: f(jnp.abs(x) + 0.01),
 }
@@ -81,7 +84,7 @@ MLP_FORM = {
 def _input(name: str, kind: str, log2_size: int) -> jax.Array:
   rng = np.random.default_rng(0)
   shape = (2 ** (log2_size - 10), 1024) if kind == "normalizer" else (2**log2_size,)
-  x = rng.standard_normal(shape) * 4.0
+  x = rng.standard_normal(shape) * (1.0 if name.endswith("unit rows") else 4.0)
   if name == "log1mexp":  # its domain is x >= 0
     x = np.abs(x) + 0.01
   return jnp.asarray(x, jnp.float32)
@@ -227,13 +230,15 @@ def geometric_mean(values) -> float:
   return math.exp(statistics.fmean(math.log(v) for v in values))
 
 
-def arguments(doc: str, repeats: int, rounds: int) -> argparse.ArgumentParser:
-  """The command line shared by the benchmark scripts, with their defaults."""
+def arguments(doc: str, repeats: int, rounds: int, sized: bool = True) -> argparse.ArgumentParser:
+  """The command line shared by the benchmark scripts, with their defaults
+  (``sized``: with ``--log2-size``, the number of elements)."""
   p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
   p.add_argument("--only", help="comma-separated names")
   p.add_argument("--repeats", type=int, default=repeats, help="interleaved pairs per round")
   p.add_argument("--rounds", type=int, default=rounds, help="rounds over all the functions")
-  p.add_argument("--log2-size", type=int, default=22)
+  if sized:
+    p.add_argument("--log2-size", type=int, default=22)
   p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "benchmarks.md"))
   p.add_argument("--section", default=None, help="heading of the section written (default: the backend)")
   return p
@@ -275,13 +280,15 @@ HEADER = """# Benchmarks
 
 Written by `benchmarks/speed_memory.py`; rerun it to reproduce (each backend
 writes its own section). Calls of jaxact and jax.nn alternate in pairs, in one
-process, on 2^22 float32 elements (normalizers: 4096 rows of 1024 along the last
-axis), in several rounds over all the functions; a ratio is the median of the
-pair ratios, and the range is that of the rounds' medians. "grad" is
-`jit(grad(lambda x: sum(f(x))))`, forward and backward. Memory is the temporary
-buffer size XLA reports (`memory_analysis()`) for one jitted SGD step of a
-16-layer MLP (width 512, batch 256, the activation after every layer). Ratios
-below 1 mean jaxact is faster or lighter.
+process, on 2^22 float32 elements drawn from a normal distribution of standard
+deviation 4 (normalizers: 4096 rows of 1024 along the last axis; `logmeanexp,
+unit rows`: deviation 1, rows whose results need its centred form), in several
+rounds over all the functions; a ratio is the median of the pair ratios, and the
+range is that of the rounds' medians. "grad" is `jit(grad(lambda x:
+sum(f(x))))`, forward and backward. Memory is the temporary buffer size XLA
+reports (`memory_analysis()`) for one jitted SGD step of a 16-layer MLP (width
+512, batch 256, the activation after every layer). Ratios below 1 mean jaxact is
+faster or lighter.
 
 On Linux the script runs itself under a glibc malloc setting that reuses freed
 outputs (`STEADY_ALLOCATOR` in the script: one arena, no mmap below 32 MiB, no
