@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
 import jax
 import jax.numpy as jnp
@@ -29,6 +29,11 @@ from jax.custom_derivatives import SymbolicZero
 from jaxact._src import checks, registry, tower
 
 Partial = Callable[..., jax.Array]
+
+# The public function has the decorated forward's signature, so that a type checker
+# sees its real parameters (a misspelled keyword is an error there, as at run time).
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
 
 REQUIRED = "required"
 """The default recorded in ``Info.params`` for a hyperparameter without one (``threshold``)."""
@@ -182,7 +187,7 @@ def activation(
   separate_derivative: bool = True,
   param_domains: Mapping[str, tuple[Callable[[Any], Any], str]] | None = None,
   **metadata: Any,
-) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
+) -> Callable[[Callable[_Params, jax.Array]], Callable[_Params, jax.Array]]:
   """Decorator: turns a forward function into a public, registered activation.
 
   The decorated function ``forward(x, p1=default1, ...)`` gives the public
@@ -224,7 +229,7 @@ def activation(
     A decorator.
   """
 
-  def wrap(forward: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
+  def wrap(forward: Callable[_Params, jax.Array]) -> Callable[_Params, jax.Array]:
     fname = name or forward.__name__
     sig = inspect.signature(forward)
     xname, *pnames = list(sig.parameters)
@@ -283,7 +288,7 @@ def activation(
     public.kernel = kernel  # type: ignore[attr-defined]
     if register:
       _register(forward, public, "elementwise", family, pnames, aliases, metadata)
-    return public
+    return cast("Callable[_Params, jax.Array]", public)
 
   return wrap
 
@@ -294,7 +299,7 @@ def normalizer(
   family: str = "normalizers",
   aliases: Sequence[str] = (),
   **metadata: Any,
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+) -> Callable[[Callable[_Params, _Result]], Callable[_Params, _Result]]:
   """Decorator: turns a reduction along ``axis`` into a public, registered normalizer.
 
   The decorated ``forward(x, axis=..., where=None, **others)`` gives the public
@@ -306,7 +311,7 @@ def normalizer(
   ``jit``; everything else is traced.
   """
 
-  def wrap(forward: Callable[..., Any]) -> Callable[..., Any]:
+  def wrap(forward: Callable[_Params, _Result]) -> Callable[_Params, _Result]:
     fname = forward.__name__
     sig = inspect.signature(forward)
     xname, *rest = list(sig.parameters)
@@ -351,6 +356,6 @@ def normalizer(
     if "axis" not in static_argnames:
       raise ValueError("jaxact.normalizer: 'axis' must be static")
     _register(forward, public, "normalizer", family, rest, aliases, metadata)
-    return public
+    return cast("Callable[_Params, _Result]", public)
 
   return wrap

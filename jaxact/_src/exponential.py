@@ -6,6 +6,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from jaxact._src import stable
 from jaxact._src.core import activation, stable_kernel
@@ -64,7 +65,7 @@ elu_dalpha = stable_kernel(
   ),
   references=("Clevert, Unterthiner, Hochreiter 2016, arXiv:1511.07289",),
 )
-def elu(x: jax.Array, alpha: jax.Array = 1.0) -> jax.Array:
+def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
   r"""Exponential linear unit, drop-in for ``jax.nn.elu``.
 
   .. math::
@@ -187,7 +188,7 @@ celu_dalpha = stable_kernel(
   ),
   references=("Barron 2017, arXiv:1704.07483",),
 )
-def celu(x: jax.Array, alpha: jax.Array = 1.0) -> jax.Array:
+def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
   r"""Continuously differentiable ELU, drop-in for ``jax.nn.celu``.
 
   .. math::
@@ -243,7 +244,7 @@ selu_prime = stable_kernel(
   conventions="At x = 0 the left branch is used: selu'(0) = scale * alpha = 1.7581 (as jax.nn).",
   references=("Klambauer et al. 2017, arXiv:1706.02515",),
 )
-def selu(x: jax.Array) -> jax.Array:
+def selu(x: ArrayLike) -> jax.Array:
   r"""Scaled exponential linear unit, drop-in for ``jax.nn.selu``.
 
   .. math::
@@ -403,12 +404,12 @@ xielu_dalpha_n = stable_kernel(
   references=("Huang, Schlag 2024, Deriving Activation Functions Using Integration, arXiv:2411.13010",),
 )
 def xielu(
-  x: jax.Array,
+  x: ArrayLike,
   *,
-  alpha_p: jax.Array = 0.8,
-  alpha_n: jax.Array = 0.8,
-  beta: jax.Array = 0.5,
-  eps: jax.Array = -1e-6,
+  alpha_p: ArrayLike = 0.8,
+  alpha_n: ArrayLike = 0.8,
+  beta: ArrayLike = 0.5,
+  eps: ArrayLike = -1e-6,
 ) -> jax.Array:
   r"""Expanded integral of the exponential linear unit (xIELU).
 

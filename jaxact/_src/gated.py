@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, Protocol
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.ad_checkpoint import checkpoint_name
+from jax.typing import ArrayLike
 
 from jaxact._src import checks, registry, stable
 from jaxact._src.gates import gelu, silu
@@ -210,7 +211,22 @@ _DOC = r"""{title}
     {example}
   """
 
-glu = _builtin(
+
+class _Unit(Protocol):
+  """The signature of a gated unit whose gate has no hyperparameter (for type checkers)."""
+
+  def __call__(self, x: ArrayLike, axis: int = -1) -> jax.Array: ...
+
+
+class _SiluUnit(Protocol):
+  def __call__(self, x: ArrayLike, axis: int = -1, *, beta: ArrayLike = 1.0) -> jax.Array: ...
+
+
+class _GeluUnit(Protocol):
+  def __call__(self, x: ArrayLike, axis: int = -1, *, approximate: bool | str = True) -> jax.Array: ...
+
+
+glu: _Unit = _builtin(
   "glu",
   sigmoid,
   _DOC.format(
@@ -224,7 +240,7 @@ glu = _builtin(
   smoothness="C^inf",
   references=("Dauphin et al. 2017, arXiv:1612.08083",),
 )
-swiglu = _builtin(
+swiglu: _SiluUnit = _builtin(
   "swiglu",
   silu,
   _DOC.format(
@@ -238,7 +254,7 @@ swiglu = _builtin(
   smoothness="C^inf",
   references=("Shazeer 2020, GLU Variants Improve Transformer, arXiv:2002.05202",),
 )
-geglu = _builtin(
+geglu: _GeluUnit = _builtin(
   "geglu",
   gelu,
   _DOC.format(
@@ -253,7 +269,7 @@ geglu = _builtin(
   smoothness="C^inf",
   references=("Shazeer 2020, GLU Variants Improve Transformer, arXiv:2002.05202",),
 )
-reglu = _builtin(
+reglu: _Unit = _builtin(
   "reglu",
   relu,
   _DOC.format(

@@ -16,6 +16,7 @@ import decimal
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from jaxact._src import _series, checks, registry, smooth, stable
 from jaxact._src.core import activation, stable_kernel
@@ -187,7 +188,7 @@ silu1 = stable_kernel(lambda x: stable.sigmoid_times(x, x), derivative=silu1_d1)
     "Ramachandran, Zoph, Le 2017, arXiv:1710.05941",
   ),
 )
-def silu(x: jax.Array, *, beta: jax.Array = 1.0) -> jax.Array:
+def silu(x: ArrayLike, *, beta: ArrayLike = 1.0) -> jax.Array:
   r"""SiLU / swish, drop-in for ``jax.nn.silu`` and ``jax.nn.swish``, with a gate slope.
 
   .. math::
@@ -263,7 +264,7 @@ quick_gelu_d1 = stable_kernel(_quick_gelu_d1, derivative=quick_gelu_d2)
   ),
   references=("Hendrycks, Gimpel 2016, arXiv:1606.08415 (sigmoid approximation of GELU)",),
 )
-def quick_gelu(x: jax.Array) -> jax.Array:
+def quick_gelu(x: ArrayLike) -> jax.Array:
   r"""Quick GELU: the sigmoid approximation of GELU used by CLIP.
 
   .. math::
@@ -375,7 +376,7 @@ gelu_tanh_d1 = stable_kernel(_gelu_tanh_d1, derivative=gelu_tanh_d2)
   ),
   references=("Hendrycks, Gimpel 2016, arXiv:1606.08415",),
 )
-def gelu_tanh(x: jax.Array) -> jax.Array:
+def gelu_tanh(x: ArrayLike) -> jax.Array:
   r"""GELU, tanh approximation: ``jax.nn.gelu(x, approximate=True)``, PyTorch's ``approximate='tanh'``.
 
   .. math::
@@ -567,7 +568,7 @@ gelu_erf_d1 = stable_kernel(_gelu_erf_d1, derivative=gelu_erf_d2)
   ),
   references=("Hendrycks, Gimpel 2016, arXiv:1606.08415",),
 )
-def gelu_erf(x: jax.Array) -> jax.Array:
+def gelu_erf(x: ArrayLike) -> jax.Array:
   r"""GELU, exact (erf) form: ``jax.nn.gelu(x, approximate=False)``, PyTorch's default.
 
   .. math::
@@ -618,7 +619,7 @@ def gelu_erf(x: jax.Array) -> jax.Array:
   return jnp.where(x > 0, pos, neg)
 
 
-def gelu(x: jax.Array, approximate: bool | str = True) -> jax.Array:
+def gelu(x: ArrayLike, approximate: bool | str = True) -> jax.Array:
   r"""GELU, drop-in for ``jax.nn.gelu``: the tanh form by default, the erf form otherwise.
 
   ``approximate=True`` (the default of ``jax.nn`` and Keras) is :func:`gelu_tanh`;
@@ -780,7 +781,7 @@ mish_d1 = stable_kernel(_mish_d1, derivative=mish_d2)
   conventions="mish(-inf) = 0 (jax.nn: NaN), mish'(+inf) = 1, mish''(+-inf) = 0.",
   references=("Misra 2019, arXiv:1908.08681",),
 )
-def mish(x: jax.Array) -> jax.Array:
+def mish(x: ArrayLike) -> jax.Array:
   r"""Mish, drop-in for ``jax.nn.mish``.
 
   .. math::
@@ -857,7 +858,7 @@ lisht_d1 = stable_kernel(_lisht_d1, derivative=lambda x: lisht_d2(x))
   conventions="lisht(+-inf) = inf; lisht'(+-inf) = +-1, lisht''(+-inf) = 0.",
   references=("Roy et al. 2019, LiSHT, arXiv:1901.05894",),
 )
-def lisht(x: jax.Array) -> jax.Array:
+def lisht(x: ArrayLike) -> jax.Array:
   r"""LiSHT: the linearly scaled hyperbolic tangent.
 
   .. math::

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from jaxact._src import stable
 from jaxact._src.core import activation, stable_kernel
@@ -31,7 +32,7 @@ _open_33 = stable.interval(-3.0, 3.0)
   bounded=True,
   conventions="hard_tanh'(x) = 1 on the closed [-1, 1] (at +-1 too, as jax.nn), 0 outside.",
 )
-def hard_tanh(x: jax.Array) -> jax.Array:
+def hard_tanh(x: ArrayLike) -> jax.Array:
   r"""Hard tanh, drop-in for ``jax.nn.hard_tanh``.
 
   .. math::
@@ -67,7 +68,7 @@ def hard_tanh(x: jax.Array) -> jax.Array:
   conventions="hard_sigmoid'(x) = 1/6 on the open (-3, 3), 0 at x = +-3 and outside (as jax.nn).",
   references=("Howard et al. 2019, arXiv:1905.02244",),
 )
-def hard_sigmoid(x: jax.Array) -> jax.Array:
+def hard_sigmoid(x: ArrayLike) -> jax.Array:
   r"""Hard sigmoid, drop-in for ``jax.nn.hard_sigmoid``.
 
   .. math::
@@ -119,7 +120,7 @@ hard_silu_prime = stable_kernel(_hard_silu_prime, derivative=lambda x: _open_33(
   ),
   references=("Howard et al. 2019, arXiv:1905.02244",),
 )
-def hard_silu(x: jax.Array) -> jax.Array:
+def hard_silu(x: ArrayLike) -> jax.Array:
   r"""Hard SiLU (hard swish), drop-in for ``jax.nn.hard_silu`` and ``jax.nn.hard_swish``.
 
   .. math::
@@ -170,7 +171,7 @@ sparse_sigmoid_kernel = stable_kernel(_sparse_sigmoid, derivative=lambda x: _ope
   conventions="sparse_sigmoid'(x) = 1/2 on the open (-1, 1), 0 at x = +-1 and outside.",
   references=("Peters, Niculae, Martins 2019 (sparse-sigmoid as the 2-class sparsemax)",),
 )
-def sparse_sigmoid(x: jax.Array) -> jax.Array:
+def sparse_sigmoid(x: ArrayLike) -> jax.Array:
   r"""Sparse sigmoid, drop-in for ``jax.nn.sparse_sigmoid``.
 
   .. math::
@@ -209,7 +210,7 @@ def sparse_sigmoid(x: jax.Array) -> jax.Array:
   conventions="sparse_plus'' = 1/2 on the open (-1, 1), 0 at x = +-1 and outside.",
   references=("Blondel, Martins, Niculae 2020, JMLR 21(35)",),
 )
-def sparse_plus(x: jax.Array) -> jax.Array:
+def sparse_plus(x: ArrayLike) -> jax.Array:
   r"""Sparse plus, drop-in for ``jax.nn.sparse_plus``.
 
   .. math::

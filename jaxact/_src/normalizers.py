@@ -24,6 +24,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from jaxact._src import checks, registry, sharding, stable
 from jaxact._src.core import normalizer
@@ -224,7 +225,7 @@ def _logsumexp_jvp(axis, primals, tangents):
   bounded=True,
   conventions=_NORMALIZER_CONVENTIONS,
 )
-def softmax(x: jax.Array, axis: int | tuple[int, ...] | None = -1, where: jax.Array | None = None):
+def softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: ArrayLike | None = None):
   r"""Softmax along ``axis``, drop-in for ``jax.nn.softmax``.
 
   .. math::
@@ -274,7 +275,7 @@ def softmax(x: jax.Array, axis: int | tuple[int, ...] | None = -1, where: jax.Ar
     "of the uniform softmax over them). PyTorch's dim is axis here."
   ),
 )
-def softmin(x: jax.Array, axis: int | tuple[int, ...] | None = -1, where: jax.Array | None = None):
+def softmin(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: ArrayLike | None = None):
   r"""Softmin along ``axis``: ``softmax(-x)``, as PyTorch's ``softmin``.
 
   .. math::
@@ -318,7 +319,7 @@ def softmin(x: jax.Array, axis: int | tuple[int, ...] | None = -1, where: jax.Ar
   bounded=False,
   conventions=_NORMALIZER_CONVENTIONS,
 )
-def log_softmax(x: jax.Array, axis: int | tuple[int, ...] | None = -1, where: jax.Array | None = None):
+def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: ArrayLike | None = None):
   r"""Log-softmax along ``axis``, drop-in for ``jax.nn.log_softmax``.
 
   .. math::
@@ -375,12 +376,12 @@ def _logsumexp_b(x, b, axis):
   conventions=_NORMALIZER_CONVENTIONS,
 )
 def logsumexp(
-  a: jax.Array,
+  a: ArrayLike,
   axis: int | tuple[int, ...] | None = None,
-  b: jax.Array | None = None,
+  b: ArrayLike | None = None,
   keepdims: bool = False,
   return_sign: bool = False,
-  where: jax.Array | None = None,
+  where: ArrayLike | None = None,
 ):
   r"""Log of the sum of exponentials, drop-in for ``jax.nn.logsumexp``.
 
@@ -561,9 +562,9 @@ def _logmeanexp_jvp(axis, primals, tangents):
   ),
 )
 def logmeanexp(
-  x: jax.Array,
+  x: ArrayLike,
   axis: int | tuple[int, ...] | None = None,
-  where: jax.Array | None = None,
+  where: ArrayLike | None = None,
   keepdims: bool = False,
 ):
   r"""Log of the mean of exponentials, drop-in for ``jax.nn.logmeanexp``.
@@ -623,10 +624,10 @@ def logmeanexp(
 
 
 def gumbel_softmax(
-  logits: jax.Array,
+  logits: ArrayLike,
   *,
   key: jax.Array,
-  tau: jax.Array = 1.0,
+  tau: ArrayLike = 1.0,
   hard: bool = False,
   axis: int = -1,
 ) -> jax.Array:

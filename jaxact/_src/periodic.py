@@ -18,6 +18,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from jaxact._src import sharding, stable
 from jaxact._src.core import activation, stable_kernel
@@ -331,7 +332,7 @@ def _snake_forward(x: jax.Array, a: jax.Array) -> jax.Array:
     "Ziyin, Hartwig, Ueda 2020, Neural Networks Fail to Learn Periodic Functions, arXiv:2006.08195",
   ),
 )
-def snake(x: jax.Array, *, frequency: jax.Array = 1.0) -> jax.Array:
+def snake(x: ArrayLike, *, frequency: ArrayLike = 1.0) -> jax.Array:
   r"""Snake: a monotonic activation with a periodic component.
 
   .. math::

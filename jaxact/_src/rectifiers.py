@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from jaxact._src import checks, registry, sharding, stable
 from jaxact._src.core import activation, stable_kernel
@@ -63,7 +64,7 @@ _LEAKY_CONVENTIONS = (
   ),
   references=("Nair, Hinton 2010; Glorot, Bordes, Bengio 2011",),
 )
-def relu(x: jax.Array) -> jax.Array:
+def relu(x: ArrayLike) -> jax.Array:
   r"""Rectified linear unit, drop-in for ``jax.nn.relu``.
 
   .. math::
@@ -103,7 +104,7 @@ def relu(x: jax.Array) -> jax.Array:
   conventions=_LEAKY_CONVENTIONS + " Default slope 0.01 (as jax.nn, PyTorch; Keras: 0.3).",
   references=("Maas, Hannun, Ng 2013",),
 )
-def leaky_relu(x: jax.Array, negative_slope: jax.Array = 0.01) -> jax.Array:
+def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> jax.Array:
   r"""Leaky rectified linear unit, drop-in for ``jax.nn.leaky_relu``.
 
   .. math::
@@ -144,7 +145,7 @@ def leaky_relu(x: jax.Array, negative_slope: jax.Array = 0.01) -> jax.Array:
   conventions=_LEAKY_CONVENTIONS + " alpha has no default (PyTorch initialises it to 0.25).",
   references=("He, Zhang, Ren, Sun 2015, arXiv:1502.01852",),
 )
-def prelu(x: jax.Array, alpha: jax.Array) -> jax.Array:
+def prelu(x: ArrayLike, alpha: ArrayLike) -> jax.Array:
   r"""Parametric ReLU: a leaky ReLU whose slope is a learned parameter.
 
   .. math::
@@ -190,7 +191,7 @@ _open_06 = stable.interval(0.0, 6.0)
   conventions="relu6'(x) = 1 on the open (0, 6), 0 at x = 0 and x = 6 and outside (as jax.nn).",
   references=("Krizhevsky 2010; Howard et al. 2017, arXiv:1704.04861",),
 )
-def relu6(x: jax.Array) -> jax.Array:
+def relu6(x: ArrayLike) -> jax.Array:
   r"""ReLU capped at 6, drop-in for ``jax.nn.relu6``.
 
   .. math::
@@ -226,7 +227,7 @@ def relu6(x: jax.Array) -> jax.Array:
   bounded=False,
   conventions="identity' = 1 and identity'' = 0 everywhere; NaN for NaN, as every jaxact derivative.",
 )
-def identity(x: jax.Array) -> jax.Array:
+def identity(x: ArrayLike) -> jax.Array:
   r"""The identity, drop-in for ``jax.nn.identity``.
 
   .. math::
@@ -267,7 +268,7 @@ _relu_k = stable_kernel(_relu_kernel_forward, derivative=lambda x: stable.step(x
   conventions="f' = 2 max(x, 0); f''(x) = 2 for x > 0, 0 for x <= 0 (f''(0) = 0, the left branch).",
   references=("So et al. 2021, Primer, arXiv:2109.08668",),
 )
-def squared_relu(x: jax.Array) -> jax.Array:
+def squared_relu(x: ArrayLike) -> jax.Array:
   r"""Squared ReLU (Primer).
 
   .. math::
@@ -327,7 +328,7 @@ def _relu_squared(x: jax.Array) -> jax.Array:
   ),
   references=("Yu et al. 2022, MetaFormer Baselines for Vision, arXiv:2210.13452",),
 )
-def star_relu(x: jax.Array, *, scale: jax.Array = 0.8944, bias: jax.Array = -0.4472) -> jax.Array:
+def star_relu(x: ArrayLike, *, scale: ArrayLike = 0.8944, bias: ArrayLike = -0.4472) -> jax.Array:
   r"""StarReLU (MetaFormer): a scaled and shifted squared ReLU.
 
   .. math::
@@ -371,11 +372,11 @@ _RRELU_DOC_CONVENTIONS = (
 
 
 def rrelu(
-  x: jax.Array,
+  x: ArrayLike,
   *,
   key: jax.Array | None = None,
-  lower: jax.Array = 1.0 / 8.0,
-  upper: jax.Array = 1.0 / 3.0,
+  lower: ArrayLike = 1.0 / 8.0,
+  upper: ArrayLike = 1.0 / 3.0,
   training: bool = False,
 ) -> jax.Array:
   r"""Randomised leaky ReLU, as PyTorch's ``rrelu``.

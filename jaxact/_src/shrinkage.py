@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from jaxact._src import stable
 from jaxact._src.core import activation, stable_kernel
@@ -59,7 +60,7 @@ _CONVENTIONS = (
   conventions=_CONVENTIONS + " d/dlambd = 0 (almost everywhere; the jumps are not differentiated).",
   references=("PyTorch torch.nn.Hardshrink",),
 )
-def hardshrink(x: jax.Array, *, lambd: jax.Array = 0.5) -> jax.Array:
+def hardshrink(x: ArrayLike, *, lambd: ArrayLike = 0.5) -> jax.Array:
   r"""Hard shrinkage, as PyTorch's ``hardshrink``.
 
   .. math::
@@ -99,7 +100,7 @@ def hardshrink(x: jax.Array, *, lambd: jax.Array = 0.5) -> jax.Array:
   references=("Donoho 1995 (soft thresholding); PyTorch torch.nn.Softshrink",),
   param_domains={"lambd": (lambda v: v >= 0, "at least 0")},
 )
-def softshrink(x: jax.Array, *, lambd: jax.Array = 0.5) -> jax.Array:
+def softshrink(x: ArrayLike, *, lambd: ArrayLike = 0.5) -> jax.Array:
   r"""Soft shrinkage (soft thresholding), as PyTorch's ``softshrink``.
 
   .. math::
@@ -137,7 +138,7 @@ def softshrink(x: jax.Array, *, lambd: jax.Array = 0.5) -> jax.Array:
   conventions="f' = tanh^2 x and f'' = 2 tanh x sech^2 x, written so (no 1 - sech^2 x).",
   references=("PyTorch torch.nn.Tanhshrink",),
 )
-def tanhshrink(x: jax.Array) -> jax.Array:
+def tanhshrink(x: ArrayLike) -> jax.Array:
   r"""Tanh shrinkage, as PyTorch's ``tanhshrink``.
 
   .. math::
@@ -205,7 +206,7 @@ not_above = stable_kernel(
   ),
   references=("PyTorch torch.nn.Threshold",),
 )
-def threshold(x: jax.Array, *, threshold: jax.Array, value: jax.Array) -> jax.Array:
+def threshold(x: ArrayLike, *, threshold: ArrayLike, value: ArrayLike) -> jax.Array:
   r"""Thresholding, as PyTorch's ``threshold``: ``x`` above the threshold, ``value`` elsewhere.
 
   .. math::

@@ -8,6 +8,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from jaxact._src import stable
 from jaxact._src.core import activation, stable_kernel
@@ -26,7 +27,7 @@ from jaxact._src.core import activation, stable_kernel
   conventions="sigmoid(-inf) = 0, sigmoid(+inf) = 1; derivatives 0 at +-inf.",
   references=("Verhulst 1838; the logistic function",),
 )
-def sigmoid(x: jax.Array) -> jax.Array:
+def sigmoid(x: ArrayLike) -> jax.Array:
   r"""Logistic sigmoid, drop-in for ``jax.nn.sigmoid``.
 
   .. math::
@@ -66,7 +67,7 @@ def sigmoid(x: jax.Array) -> jax.Array:
   bounded=True,
   conventions="tanh(+-inf) = +-1; derivatives 0 at +-inf.",
 )
-def tanh(x: jax.Array) -> jax.Array:
+def tanh(x: ArrayLike) -> jax.Array:
   r"""Hyperbolic tangent, drop-in for ``jax.nn.tanh`` (``jnp.tanh``).
 
   .. math::
@@ -140,7 +141,7 @@ soft_sign_prime = stable_kernel(_soft_sign_prime, derivative=lambda x: soft_sign
   ),
   references=("Turian, Bergstra, Bengio 2009",),
 )
-def soft_sign(x: jax.Array) -> jax.Array:
+def soft_sign(x: ArrayLike) -> jax.Array:
   r"""Soft sign, drop-in for ``jax.nn.soft_sign``.
 
   .. math::
@@ -280,7 +281,7 @@ softcap_d1 = stable_kernel(
   ),
   references=("Bello et al. 2016, arXiv:1611.09940; Gemma 2 (logit soft-capping), arXiv:2408.00118",),
 )
-def softcap(x: jax.Array, *, cap: jax.Array) -> jax.Array:
+def softcap(x: ArrayLike, *, cap: ArrayLike) -> jax.Array:
   r"""Soft capping: a smooth clip of ``x`` to ``(-cap, cap)`` (logit soft-capping).
 
   .. math::

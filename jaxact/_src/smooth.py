@@ -13,6 +13,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from jaxact._src import stable
 from jaxact._src.core import activation, stable_kernel
@@ -128,7 +129,7 @@ softplus1 = stable_kernel(lambda x: _softplus_z(x, jnp.zeros_like(x)), derivativ
   ),
   references=("Dugas et al. 2001",),
 )
-def softplus(x: jax.Array, *, beta: jax.Array = 1.0) -> jax.Array:
+def softplus(x: ArrayLike, *, beta: ArrayLike = 1.0) -> jax.Array:
   r"""Softplus, drop-in for ``jax.nn.softplus``, with an optional temperature.
 
   .. math::
@@ -174,7 +175,7 @@ def softplus(x: jax.Array, *, beta: jax.Array = 1.0) -> jax.Array:
   bounded=False,
   conventions="log_sigmoid(-inf) = -inf, log_sigmoid(inf) = 0; log_sigmoid'(-inf) = 1.",
 )
-def log_sigmoid(x: jax.Array) -> jax.Array:
+def log_sigmoid(x: ArrayLike) -> jax.Array:
   r"""Log-sigmoid, drop-in for ``jax.nn.log_sigmoid``.
 
   .. math::
@@ -237,7 +238,7 @@ log1mexp_prime = stable_kernel(lambda x: jnp.exp(-x) / _log1mexp_m(x), derivativ
   ),
   references=("Maechler 2012, 'Accurately computing log(1 - exp(-|a|))'",),
 )
-def log1mexp(x: jax.Array) -> jax.Array:
+def log1mexp(x: ArrayLike) -> jax.Array:
   r"""log(1 - exp(-x)), drop-in for ``jax.nn.log1mexp``.
 
   .. math::
@@ -392,7 +393,7 @@ squareplus_prime = stable_kernel(
   conventions="squareplus(-inf) = 0, squareplus'(+inf) = 1; b is traced and differentiable.",
   references=("Barron 2021, arXiv:2112.11687",),
 )
-def squareplus(x: jax.Array, b: jax.Array = 4) -> jax.Array:
+def squareplus(x: ArrayLike, b: ArrayLike = 4) -> jax.Array:
   r"""Squareplus, drop-in for ``jax.nn.squareplus``.
 
   .. math::
