@@ -7,11 +7,14 @@ with ``AxisType.Explicit``, what ``jax.make_mesh`` gives by default) and automat
 sharding (``AxisType.Auto``), it computes under ``jit`` the value, the gradient of a
 weighted sum and the second derivative (``jvp`` of that gradient), for element-wise
 functions also that gradient row by row under ``vmap``, and compares them
-with the same computation on one device, unsharded (for normalizers, on rows that
-hold +-inf and NaN as well). It prints one JSON line per case:
+with the same computation on one device, unsharded (snake with arguments beyond
+2^24 among them). It prints one JSON line per case:
 ``{"name", "mode", "axis", "ok", "error", "sharding_kept"}``. Then, in mode
 ``shard_map``, the same computed per shard of batch-sharded input (normalizers along
-the last axis) inside ``jax.shard_map``, for every function but the random ones (rrelu, gumbel_softmax).
+the last axis) inside ``jax.shard_map``, for every function but the random ones
+(rrelu, gumbel_softmax); for normalizers also along the last axis in the four modes
+above (``explicit-rows``, ``auto-rows``), on rows that hold +-inf and NaN, both
+within a device's part of a row and across devices.
 """
 
 from __future__ import annotations
@@ -102,9 +105,10 @@ def compare(row: dict, comps, outputs, reference, x, spec, elementwise: bool) ->
     with np.errstate(invalid="ignore"):
       diff = np.abs(np.where(np.isfinite(want), got - want, 0.0))
     same = (np.isnan(got) == np.isnan(want)) & (np.isinf(got) == np.isinf(want))
-    # A reduction's error is relative to its terms, which are O(1) here.
-    tol = 2e-6 * (scale if elementwise else max(scale, 1.0))
-    if got.shape != want.shape or not np.all(same) or np.nanmax(diff, initial=0.0) > tol:
+    # An element-wise result relative to itself (snake's far arguments are 1e30 where
+    # the rest are O(1)); a reduction's error relative to its terms, O(1) here.
+    tol = 2e-6 * (np.maximum(np.abs(np.nan_to_num(want)), 1.0) if elementwise else max(scale, 1.0))
+    if got.shape != want.shape or not np.all(same) or np.any(diff > tol):
       row["ok"] = False
       worst = np.nanmax(diff, initial=0.0)
       row["error"] += f"{k}: differs from unsharded (max |diff| {worst:.3g}, scale {scale:.3g}); "
@@ -140,32 +144,45 @@ def special_rows(x: np.ndarray) -> np.ndarray:
   return x
 
 
+def far_arguments(x: np.ndarray) -> np.ndarray:
+  """``x`` with arguments beyond 2^24 (snake's reduction of them, a branch taken only
+  where some element needs it) in some rows and columns."""
+  x = x.copy()
+  x[1, [2, 19]] = [3.0e7, -1.0e30]
+  x[9, [5, 30]] = [-2.5e12, 7.0e20]
+  return x
+
+
 def main(names: list[str]) -> None:
   assert len(jax.devices()) == 8, jax.devices()
   normal = np.asarray(jax.random.normal(jax.random.key(0), SHAPE, jnp.float32)) * 3.0
+  sharded = [
+    (mode, axis, spec)
+    for mode in ("explicit", "auto")
+    for axis, spec in (("batch", P("d", None)), ("feature", P(None, "d")))
+  ]
   for name in names:
     kind = jaxact.info(name).kind
-    x_host = special_rows(normal) if kind == "normalizer" else normal
     elementwise = kind == "elementwise"
     for rowwise in (False, True):
       if rowwise and "key" in jaxact.info(name).params:
         continue  # one key on every shard draws the same noise there: not the same sample
+      x_host = normal
+      cases = [("shard_map", "batch", P("d", None))] if rowwise else sharded
+      if name == "snake":
+        x_host = far_arguments(normal)
+      if rowwise and kind == "normalizer":
+        # rows of their own (the last axis reduced): +-inf and NaN in some, split
+        # over the devices too
+        x_host = special_rows(normal)
+        cases = cases + [(f"{mode}-rows", axis, spec) for mode, axis, spec in sharded]
       comps = computations(name, rowwise)
-      # all three in one jit: one compilation per case
+      # all in one jit: one compilation per case
       together = jax.jit(lambda x, comps=comps: tuple(f(x) for f in comps.values()))
       reference = dict(zip(comps, (np.asarray(y) for y in together(jnp.asarray(x_host)))))
-      cases = (
-        [("shard_map", "batch", P("d", None))]
-        if rowwise
-        else [
-          (mode, axis, spec)
-          for mode in ("explicit", "auto")
-          for axis, spec in (("batch", P("d", None)), ("feature", P(None, "d")))
-        ]
-      )
       for mode, axis, spec in cases:
         row = {"name": name, "mode": mode, "axis": axis, "ok": True, "error": "", "sharding_kept": True}
-        types = (AxisType.Auto,) if mode == "auto" else (AxisType.Explicit,)
+        types = (AxisType.Auto,) if mode.startswith("auto") else (AxisType.Explicit,)
         mesh = jax.make_mesh((8,), ("d",), axis_types=types)
         run_case(row, mesh, spec, x_host, together, reference, comps, elementwise)
 

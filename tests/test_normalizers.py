@@ -173,3 +173,24 @@ def test_logsumexp_both_forms(dtype):
     batch = jaxact.logsumexp(jnp.stack([jnp.asarray(row[:2]), jnp.asarray(hard)]), axis=-1)
     assert float(batch[0]) == float(jaxact.logsumexp(jnp.asarray(row[:2])))
     assert float(batch[1]) == float(jaxact.logsumexp(jnp.asarray(hard)))
+
+
+@pytest.mark.parametrize("name", ["logsumexp", "logmeanexp"])
+@pytest.mark.parametrize("masked", [False, True])
+def test_the_careful_form_is_a_branch_where_nothing_is_split(name, masked):
+  # On one device, on a mesh of one device (explicit), and inside shard_map, the
+  # careful form is a branch taken only when a row needs it (a cond in the jaxpr),
+  # not computed for every row (tests/test_collectives.py: split inputs select).
+  fn = jaxact.get(name)
+  x = jnp.linspace(-1.0, 1.0, 32, dtype=jnp.float32).reshape(4, 8)
+  kw = {"axis": -1, "where": x > -0.9} if masked else {"axis": -1}
+  f = lambda v: fn(v, **kw)
+  assert "cond[" in str(jax.make_jaxpr(f)(x))
+  mesh = jax.make_mesh((1,), ("d",), axis_types=(jax.sharding.AxisType.Explicit,))
+  with jax.set_mesh(mesh):
+    xs = jax.device_put(x, jax.sharding.PartitionSpec("d", None))
+    assert "cond[" in str(jax.make_jaxpr(f)(xs))
+    per_shard = jax.shard_map(
+      f, in_specs=jax.sharding.PartitionSpec("d", None), out_specs=jax.sharding.PartitionSpec("d")
+    )
+    assert "cond[" in str(jax.make_jaxpr(per_shard)(xs))

@@ -98,7 +98,7 @@ def _ordinary_points(dtype):
 
 
 # JAX's own test of its activations, check_grads at order 4 in both modes, for every
-# element-wise, gated and normalizer function. It costs 10 to 90 s per function on a
+# element-wise, gated and normalizer function. It costs 10 to 140 s per function on a
 # CPU core (tracing and compiling the 124 nested derivatives it builds, most of it
 # also for jax.nn's functions), so the suite runs it on the selection below and
 # JAXACT_FULL_CHECK_GRADS=1 runs it on all (docs/tower.md).

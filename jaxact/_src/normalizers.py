@@ -204,7 +204,7 @@ def _logsumexp(x: jax.Array, axis: tuple[int, ...]) -> jax.Array:
     return m_shift + jnp.log1p(_rest(x - m_shift, axis))
 
   # Only when some row needs it: its care costs about as much again.
-  out = sharding.unless_needed(x, ok, lambda: r, lambda: jnp.where(ok, r, rest_apart()))
+  out = sharding.unless_needed((x,), ok, lambda: r, lambda: jnp.where(ok, r, rest_apart()))
   return jnp.where(m == jnp.inf, r, out)
 
 
@@ -535,7 +535,7 @@ def _logmeanexp(x: jax.Array, present: jax.Array | None, axis: tuple[int, ...]) 
   m, s, r = _logmeanexp_max(x, present, axis, n)
   centred = functools.partial(_logmeanexp_centred, x, present, axis, n, m, s, r)
   # Only when some row needs it (it gives r where r suffices).
-  return sharding.unless_needed(x, _one_pass_suffices(m, r), lambda: r, centred)
+  return sharding.unless_needed((x, present), _one_pass_suffices(m, r), lambda: r, centred)
 
 
 @_logmeanexp.defjvp

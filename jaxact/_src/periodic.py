@@ -126,7 +126,9 @@ def _payne_hanek(v: jax.Array, shift: jax.Array, table: jax.Array) -> tuple[jax.
   mant, ex = jnp.frexp(v)
   m = mant * float(2.0**prec)
   row = jnp.clip(ex.astype(jnp.int32) - prec + shift + 1, 0, table.shape[0] - 1)
-  c = sharding.lookup(table, row)
+  # (a gather that explicit sharding cannot infer the sharding of: snake reaches it
+  # per shard, in shard_map, or with a replicated row, see _reduce_2u)
+  c = table[row]
   m_hi, m_lo = stable.split(m)
   hi, lo = jnp.zeros_like(v), jnp.zeros_like(v)
   for j in range(n):
@@ -182,7 +184,7 @@ def _reduce_2u_here(x: jax.Array, a: jax.Array) -> tuple[jax.Array, jax.Array, j
   k, d, d_lo = _cody_waite(jnp.where(inside, 2.0 * p, 0.0), jnp.where(inside, 2.0 * e, 0.0))
   # x or a not finite needs no far branch: its result is NaN (see _sin_cos_2u).
   far = ~inside & jnp.isfinite(x) & jnp.isfinite(jnp.broadcast_to(a, x.shape))
-  # The table enters the branch as an operand placed as x is (see sharding.constant).
+  # The table enters the branch as an operand, on x's mesh (see sharding.constant).
   table = sharding.constant(_two_over_pi_table(np.dtype(x.dtype)), x)
   k_f, d_f, d_f_lo = jax.lax.cond(
     jnp.any(far),

@@ -3,10 +3,11 @@
 Under explicit sharding (``jax.sharding.AxisType.Explicit``, what ``jax.make_mesh``
 gives by default) every array's type carries its sharding, and operations whose
 output sharding JAX cannot infer raise. jaxact's element-wise arithmetic needs
-nothing; these helpers cover the places that do: a table lookup indexed by the data
-(snake's argument reduction), a sort along an axis that may be sharded (sparsemax,
-entmax15), and a branch that should decide per shard (snake's argument reduction).
-Without a mesh, or with automatic sharding, they are the plain operations.
+nothing; these helpers cover the places that do: a constant table that a branch
+reads (snake's argument reduction), a sort along an axis that may be sharded
+(sparsemax, entmax15), a branch that should decide per shard (snake's argument
+reduction), and a branch on the whole batch that must not synchronise devices
+(logsumexp, logmeanexp). Without a mesh they are the plain operations.
 """
 
 from __future__ import annotations
@@ -48,16 +49,6 @@ def constant(value: np.ndarray, like: jax.Array) -> jax.Array:
   return jax.sharding.reshard(jnp.asarray(value), P())
 
 
-def lookup(table: jax.Array, index: jax.Array) -> jax.Array:
-  """``table[index]``: a row of ``table`` (from :func:`constant`) per element of the
-  integer ``index``, sharded as ``index`` (JAX cannot infer the sharding of such a
-  gather under explicit sharding, and raises)."""
-  spec = explicit_spec(index)
-  if spec is None or all(s is None for s in spec):
-    return table[index]
-  return table.at[index].get(out_sharding=P(*spec, *([None] * (table.ndim - 1))))
-
-
 def unsharded_along(x: jax.Array, axes: tuple[int, ...]) -> tuple[jax.Array, P | None]:
   """``x`` resharded to be whole along ``axes`` (an all-gather, which a sort along a
   sharded axis needs anyway), and the spec to restore afterwards (``None`` if
@@ -85,7 +76,7 @@ def per_shard(fn: Callable[..., Any], x: jax.Array, *args: jax.Array) -> Any:
   if all(s is None for s in spec):  # (replicated: args placed as constant() does)
     return fn(x, *(jax.sharding.reshard(jnp.asarray(a), P()) for a in args))
   args = tuple(jax.sharding.reshard(jnp.broadcast_to(a, x.shape), spec) for a in args)
-  return jax.shard_map(fn, in_specs=(spec,) * (1 + len(args)), out_specs=spec, check_vma=False)(x, *args)
+  return jax.shard_map(fn, in_specs=(spec,) * (1 + len(args)), out_specs=spec)(x, *args)
 
 
 def _spread(names: Any, mesh: Any) -> bool:
@@ -116,18 +107,21 @@ def spread(x: jax.Array) -> bool:
   )
 
 
-def unless_needed(x: jax.Array, ok: jax.Array, fast: Callable[[], Any], careful: Callable[[], Any]) -> Any:
+def unless_needed(
+  arrays: tuple[jax.Array | None, ...], ok: jax.Array, fast: Callable[[], Any], careful: Callable[[], Any]
+) -> Any:
   """``fast()`` if ``ok`` holds everywhere, else ``careful()``, for a ``careful()``
   that equals ``fast()`` wherever ``ok`` holds (it selects by ``ok`` itself), so
   that an element's value does not depend on the rest of its batch.
 
   For a careful form that costs about as much again as the fast one (an extra pass
   over the data). On one device, a branch (``lax.cond``; under ``vmap``, both and a
-  select): the care is paid only by calls that need it. Where ``x`` is spread over
-  devices (:func:`spread`), ``careful()`` always: the branch's predicate would be an
+  select): the care is paid only by calls that need it. Where any of ``arrays`` (the
+  inputs ``ok`` is computed from; ``None`` is skipped) is spread over devices
+  (:func:`spread`), ``careful()`` always: the branch's predicate would be an
   all-reduce across them, a synchronisation that the mathematics does not need. A
   careful form much dearer than that is taken per shard instead (:func:`per_shard`).
   """
-  if spread(x):
+  if any(spread(a) for a in arrays if a is not None):
     return careful()
   return jax.lax.cond(jnp.all(ok), fast, careful)
