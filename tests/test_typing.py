@@ -1,12 +1,13 @@
 """A type checker sees each public function's real signature (the package ships py.typed).
 
-mypy checks a script that calls the public API as users do (it must pass) and one
-whose every line misuses a keyword or an argument (each line must be an error). The
-package's own modules are read for their types, their errors not reported
+mypy checks a script that calls the public API as users do (it must pass, and the
+results must be arrays) and one whose every line misuses a keyword or an argument
+(each line must be an error). It runs outside the repository, so that it reads the
+installed package (which it reads only with its ``py.typed``); the package's own
+modules are read for their types, their errors not reported
 (``--follow-imports=silent``): this checks what users see.
 """
 
-import os
 import re
 import subprocess
 import sys
@@ -14,8 +15,6 @@ import sys
 import pytest
 
 pytest.importorskip("mypy")
-
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 USE = """\
 import jax
@@ -38,7 +37,15 @@ k: jax.Array = jaxact.relu(3)
 m = jaxact.gumbel_softmax(x, key=jax.random.key(1), tau=0.5, hard=True)
 n = jaxact.sparsemax(x, axis=-1)
 o: jax.Array = jaxact.threshold(x, threshold=0.1, value=0.0)
+p = jaxact.softmax(x, axis=[0, 1])
+q: bool = jaxact.glu.subnormal_gates
+reveal_type(jaxact.silu(x))
+reveal_type(jaxact.softmax(x))
+reveal_type(jaxact.swiglu(x, beta=2.0))
+reveal_type(jaxact.geglu(x))
+reveal_type(jaxact.logmeanexp(x))
 """
+REVEALED = 5
 
 # Each line after the header must be an error: (call, what mypy says).
 MISUSE = [
@@ -46,6 +53,8 @@ MISUSE = [
   ("jaxact.softmax(x, axs=-1)", 'Unexpected keyword argument "axs"'),
   ("jaxact.swiglu(x, bta=1.0)", 'Unexpected keyword argument "bta"'),
   ("jaxact.glu(x, beta=1.0)", 'Unexpected keyword argument "beta"'),
+  ("jaxact.reglu(x, beta=1.0)", 'Unexpected keyword argument "beta"'),
+  ("jaxact.geglu(x, beta=1.0)", 'Unexpected keyword argument "beta"'),
   ("jaxact.elu(x, alfa=1.0)", 'Unexpected keyword argument "alfa"'),
   ("jaxact.gelu(x, approximated=False)", 'Unexpected keyword argument "approximated"'),
   ("jaxact.logmeanexp(x, axes=0)", 'Unexpected keyword argument "axes"'),
@@ -69,7 +78,7 @@ def _mypy(tmp_path, *files):
     ],
     capture_output=True,
     text=True,
-    cwd=ROOT,
+    cwd=str(tmp_path),
     timeout=600,
   )
   return proc.stdout + proc.stderr
@@ -79,10 +88,12 @@ def test_public_signatures_seen_by_a_type_checker(tmp_path):
   use, misuse = tmp_path / "use.py", tmp_path / "misuse.py"
   use.write_text(USE)
   misuse.write_text(HEADER + "".join(call + "\n" for call, _ in MISUSE))
-  out = _mypy(tmp_path, str(use), str(misuse))
+  out = _mypy(tmp_path, use.name, misuse.name)
   errors = [line for line in out.splitlines() if ": error:" in line]
-  assert not [e for e in errors if e.startswith(str(use))], out
+  assert not [e for e in errors if e.startswith(f"{use.name}:")], out
+  revealed = [line for line in out.splitlines() if "Revealed type is" in line]
+  assert len(revealed) == REVEALED and all('"jax._src.basearray.Array"' in r for r in revealed), out
   first = HEADER.count("\n") + 1
   for k, (call, says) in enumerate(MISUSE):
-    here = [e for e in errors if re.match(rf"{re.escape(str(misuse))}:{first + k}: error", e)]
+    here = [e for e in errors if re.match(rf"{re.escape(misuse.name)}:{first + k}: error", e)]
     assert any(says in e for e in here), f"{call}: no error {says!r}\n{out}"

@@ -157,7 +157,7 @@ def gated(activation: str | Callable[..., jax.Array], *, name: str | None = None
   return fn
 
 
-def _builtin(name: str, activation: Callable[..., jax.Array], doc: str, **metadata: Any):
+def _builtin(name: str, activation: Callable[..., jax.Array], doc: str, **metadata: Any) -> Any:
   fn = gated(activation, name=name)
   act_name = activation.__name__
   fn.__doc__ = doc
@@ -212,17 +212,23 @@ _DOC = r"""{title}
   """
 
 
-class _Unit(Protocol):
-  """The signature of a gated unit whose gate has no hyperparameter (for type checkers)."""
+class _GatedUnit(Protocol):
+  """What a built-in gated unit is, for type checkers: its gate's keywords are
+  declared by each subclass's ``__call__`` (tests/test_typing.py checks them)."""
 
+  activation: Callable[..., jax.Array]
+  subnormal_gates: bool
+
+
+class _Unit(_GatedUnit, Protocol):
   def __call__(self, x: ArrayLike, axis: int = -1) -> jax.Array: ...
 
 
-class _SiluUnit(Protocol):
+class _SiluUnit(_GatedUnit, Protocol):
   def __call__(self, x: ArrayLike, axis: int = -1, *, beta: ArrayLike = 1.0) -> jax.Array: ...
 
 
-class _GeluUnit(Protocol):
+class _GeluUnit(_GatedUnit, Protocol):
   def __call__(self, x: ArrayLike, axis: int = -1, *, approximate: bool | str = True) -> jax.Array: ...
 
 

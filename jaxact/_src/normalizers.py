@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -225,7 +226,7 @@ def _logsumexp_jvp(axis, primals, tangents):
   bounded=True,
   conventions=_NORMALIZER_CONVENTIONS,
 )
-def softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: ArrayLike | None = None):
+def softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1, where: ArrayLike | None = None) -> jax.Array:
   r"""Softmax along ``axis``, drop-in for ``jax.nn.softmax``.
 
   .. math::
@@ -275,7 +276,7 @@ def softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: ArrayL
     "of the uniform softmax over them). PyTorch's dim is axis here."
   ),
 )
-def softmin(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: ArrayLike | None = None):
+def softmin(x: ArrayLike, axis: int | Sequence[int] | None = -1, where: ArrayLike | None = None) -> jax.Array:
   r"""Softmin along ``axis``: ``softmax(-x)``, as PyTorch's ``softmin``.
 
   .. math::
@@ -319,7 +320,9 @@ def softmin(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: ArrayL
   bounded=False,
   conventions=_NORMALIZER_CONVENTIONS,
 )
-def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: ArrayLike | None = None):
+def log_softmax(
+  x: ArrayLike, axis: int | Sequence[int] | None = -1, where: ArrayLike | None = None
+) -> jax.Array:
   r"""Log-softmax along ``axis``, drop-in for ``jax.nn.log_softmax``.
 
   .. math::
@@ -377,7 +380,7 @@ def _logsumexp_b(x, b, axis):
 )
 def logsumexp(
   a: ArrayLike,
-  axis: int | tuple[int, ...] | None = None,
+  axis: int | Sequence[int] | None = None,
   b: ArrayLike | None = None,
   keepdims: bool = False,
   return_sign: bool = False,
@@ -563,10 +566,10 @@ def _logmeanexp_jvp(axis, primals, tangents):
 )
 def logmeanexp(
   x: ArrayLike,
-  axis: int | tuple[int, ...] | None = None,
+  axis: int | Sequence[int] | None = None,
   where: ArrayLike | None = None,
   keepdims: bool = False,
-):
+) -> jax.Array:
   r"""Log of the mean of exponentials, drop-in for ``jax.nn.logmeanexp``.
 
   .. math::

@@ -141,7 +141,7 @@ def _entmax15_jvp(primals, tangents):
   conventions=_CONVENTIONS,
   references=("Martins, Astudillo 2016, arXiv:1602.02068",),
 )
-def sparsemax(x: ArrayLike, axis: int = -1, where: ArrayLike | None = None):
+def sparsemax(x: ArrayLike, axis: int = -1, where: ArrayLike | None = None) -> jax.Array:
   r"""Sparsemax: the Euclidean projection of a row onto the probability simplex.
 
   .. math::
@@ -181,7 +181,7 @@ def sparsemax(x: ArrayLike, axis: int = -1, where: ArrayLike | None = None):
   conventions=_CONVENTIONS,
   references=("Peters, Niculae, Martins 2019, Sparse Sequence-to-Sequence Models, arXiv:1905.05702",),
 )
-def entmax15(x: ArrayLike, axis: int = -1, where: ArrayLike | None = None):
+def entmax15(x: ArrayLike, axis: int = -1, where: ArrayLike | None = None) -> jax.Array:
   r"""1.5-entmax: between softmax (alpha = 1) and sparsemax (alpha = 2), with exact zeros.
 
   .. math::
