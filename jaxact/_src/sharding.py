@@ -18,9 +18,9 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.sharding import AxisType
 from jax.sharding import PartitionSpec as P
+from jax.typing import ArrayLike
 
 
 def explicit_spec(x: jax.Array) -> P | None:
@@ -34,7 +34,7 @@ def explicit_spec(x: jax.Array) -> P | None:
   return P(*spec, *([None] * (x.ndim - len(spec))))
 
 
-def constant(value: np.ndarray, like: jax.Array) -> jax.Array:
+def constant(value: ArrayLike, like: jax.Array) -> jax.Array:
   """``value`` as an array, replicated on the mesh of ``like`` where that is sharded
   explicitly. A constant without a mesh that a branch closes over fails, when vmap
   batches the branch over an explicitly sharded axis, to be given that axis (JAX
@@ -73,8 +73,8 @@ def per_shard(fn: Callable[..., Any], x: jax.Array, *args: jax.Array) -> Any:
   spec = explicit_spec(x)
   if spec is None:
     return fn(x, *args)
-  if all(s is None for s in spec):  # (replicated: args placed as constant() does)
-    return fn(x, *(jax.sharding.reshard(jnp.asarray(a), P()) for a in args))
+  if all(s is None for s in spec):  # replicated: the args placed on its mesh
+    return fn(x, *(constant(a, x) for a in args))
   args = tuple(jax.sharding.reshard(jnp.broadcast_to(a, x.shape), spec) for a in args)
   return jax.shard_map(fn, in_specs=(spec,) * (1 + len(args)), out_specs=spec)(x, *args)
 
