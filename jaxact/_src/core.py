@@ -35,8 +35,7 @@ Partial = Callable[..., jax.Array]
 _Params = ParamSpec("_Params")
 _Result = TypeVar("_Result")
 
-REQUIRED = "required"
-"""The default recorded in ``Info.params`` for a hyperparameter without one (``threshold``)."""
+REQUIRED = registry.REQUIRED
 
 
 def _bind(fname: str, sig: inspect.Signature, args, kwargs) -> dict[str, Any]:
@@ -47,10 +46,6 @@ def _bind(fname: str, sig: inspect.Signature, args, kwargs) -> dict[str, Any]:
     raise TypeError(f"jaxact.{fname}: {e}") from None
   bound.apply_defaults()
   return dict(bound.arguments)
-
-
-def _default(p: inspect.Parameter) -> Any:
-  return REQUIRED if p.default is inspect.Parameter.empty else p.default
 
 
 def _register(forward, public, kind, family, pnames, aliases, metadata) -> None:

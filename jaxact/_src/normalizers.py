@@ -709,7 +709,7 @@ registry.register(
     kind="stochastic",
     family="normalizers",
     formula="softmax((logits + g) / tau), g ~ Gumbel(0, 1) from key",
-    params={"key": "required", "tau": 1.0, "hard": False, "axis": -1},
+    params={"key": registry.REQUIRED, "tau": 1.0, "hard": False, "axis": -1},
     output_range="[0, 1], sums to 1 along axis; one-hot if hard",
     monotonic=None,
     smoothness="C^inf (soft); piecewise constant value, straight-through gradient (hard)",

@@ -25,6 +25,12 @@ NARROW_FLOATS = (
   "float4_e2m1fn",
 )
 
+REQUIRED = "required"
+"""The default recorded in ``Info.params`` for a hyperparameter without one (``threshold``)."""
+
+KINDS = ("elementwise", "normalizer", "gated", "stochastic")
+"""What ``Info.kind`` can be (see :class:`Info`)."""
+
 # Accuracy bounds the test battery asserts, in ULPs of the output dtype at the
 # exact value: (value, first derivative, second derivative).
 DEFAULT_BOUNDS: Mapping[str, tuple[float, float, float]] = MappingProxyType(
@@ -46,10 +52,14 @@ class Info:
   Attributes:
     name: canonical name (``jaxact.<name>``).
     fn: the public function.
-    kind: ``"elementwise"`` or ``"normalizer"`` (reduces along ``axis``).
+    kind: one of :data:`KINDS`: ``"elementwise"`` (``f(x, **params)`` entry by
+      entry), ``"normalizer"`` (reduces along ``axis``: softmax, logsumexp ...),
+      ``"gated"`` (splits its input in two halves along ``axis`` and multiplies one
+      by a function of the other: glu, swiglu ...) or ``"stochastic"`` (draws from a
+      ``key``: gumbel_softmax).
     family: the module it belongs to (``"rectifiers"``, ``"sigmoidal"`` ...).
     formula: the definition, in plain text.
-    params: hyperparameter names and defaults (the input excluded); ``"required"``
+    params: hyperparameter names and defaults (the input excluded); :data:`REQUIRED`
       for a hyperparameter without a default.
     output_range: the image of the real line, in plain text.
     monotonic: non-decreasing in its input.
@@ -100,9 +110,13 @@ _ALIASES: dict[str, str] = {}
 def register(info: Info) -> Info:
   """Adds ``info`` to the registry.
 
+  Raises ``ValueError`` for a kind not in :data:`KINDS`.
+
   A user activation may replace an earlier user activation of the same name (a
   notebook cell run twice); replacing a built-in activation raises ``ValueError``.
   """
+  if info.kind not in KINDS:
+    raise ValueError(f"jaxact.register: kind {info.kind!r} of {info.name!r} is not one of {KINDS}")
   for key in (info.name, *info.aliases):
     owner = _REGISTRY.get(_ALIASES.get(key, key))
     if owner is not None and owner.builtin and (owner.name != info.name or not info.builtin):

@@ -22,11 +22,13 @@ import numpy as np
 
 from jaxact._src import checks
 from jaxact._src.registry import DEFAULT_BOUNDS
+from jaxact.testing import _exact as exact
 from jaxact.testing import _ulp
 from jaxact.testing._cache import ReferenceCache, entry_key
 from jaxact.testing.references import DPS, ELEMENTWISE, Reference
 
-QUANTITIES = ("value", "d1", "d2")
+# How the report names the quantities of exact.WHICH.
+LABELS = {"f": "value", "d1": "d1", "d2": "d2"}
 
 
 @dataclasses.dataclass
@@ -73,7 +75,7 @@ class DtypeResult:
     out = []
     if self.skipped:
       return out
-    for q, e, b, x in zip(QUANTITIES, self.max_ulp, self.bounds, self.worst_x):
+    for q, e, b, x in zip(LABELS.values(), self.max_ulp, self.bounds, self.worst_x):
       if not e <= b:
         out.append(f"{self.dtype} {q}: {e:.3g} ULP > {b:g} at x = {x!r}")
     if self.nonfinite:
@@ -138,49 +140,10 @@ def _start(dname: str, bounds: Mapping[str, Sequence[float]]) -> tuple[np.dtype,
   return _ulp.DTYPES[dname], res
 
 
-def _split(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
-  """mpf values -> (hi, lo) float64 arrays with hi + lo = value to ~106 bits; NaN if undefined."""
-  hi = np.empty(len(values))
-  lo = np.zeros(len(values))
-  for i, v in enumerate(values):
-    if v is None or mp.isnan(v):
-      hi[i] = np.nan
-    elif mp.isinf(v) or abs(v) > 1.8e308:
-      hi[i] = np.inf if v > 0 else -np.inf
-    else:
-      h = float(v)
-      hi[i] = h
-      lo[i] = float(v - h) if h != 0 or v == 0 else float(v)
-      if lo[i] == 0 and v != h and h != 0:
-        # The residual is half the smallest subnormal or less (v within it of a
-        # multiple of it: x/2 just below the smallest normal, which a flushing
-        # backend flushes): kept as that smallest subnormal, so that its sign says
-        # on which side of hi v lies (a shift below 2^-1074, up to 1 ULP of the
-        # measured error near the smallest normal and nothing above it).
-        lo[i] = 5e-324 if v > h else -5e-324
-  return hi, lo
-
-
-def _evaluate_reference(
-  g: Callable[..., Any], xs: np.ndarray, params: Mapping[str, float], times: np.ndarray | None = None
-):
-  # times: a factor per point, applied at DPS digits (check_gated's a).
-  mp_params = {k: mp.mpf(v) for k, v in params.items()}
-  out = []
-  with mp.workdps(DPS):
-    for i, x in enumerate(xs):
-      try:
-        v = g(mp.mpf(float(x)), **mp_params)
-        out.append(v if times is None else mp.mpf(float(times[i])) * v)
-      except (ValueError, ZeroDivisionError, OverflowError):
-        out.append(None)
-  return _split(out)
-
-
 @functools.lru_cache(maxsize=256)
 def _cached_reference(ref: Reference, which: str, xs_bytes: bytes, params: tuple):
   xs = np.frombuffer(xs_bytes, np.float64)
-  return _evaluate_reference(getattr(ref, which), xs, dict(params))
+  return exact.evaluate(getattr(ref, which), xs, dict(params))
 
 
 def _default_params(fn: Callable[..., Any]) -> dict[str, float]:
@@ -234,7 +197,7 @@ def required_params(name: str) -> dict[str, float]:
 
   info = registry.info(name)
   ref = ELEMENTWISE.get(info.name)
-  missing = [p for p, d in info.params.items() if d == "required"]
+  missing = [p for p, d in info.params.items() if d == registry.REQUIRED]
   return {p: ref.params[p] for p in missing} if ref is not None else {}
 
 
@@ -243,6 +206,30 @@ def _derivatives(fn: Callable[..., Any], params: Mapping[str, Any]):
   d1 = jax.grad(f)
   d2 = jax.grad(d1)
   return jax.jit(jax.vmap(lambda x: (f(x), d1(x), d2(x))))
+
+
+def _inputs_kept(
+  xs: np.ndarray, dname: str, domain: tuple[float, float] | None = None
+) -> tuple[bool, float, np.ndarray]:
+  """(the backend flushes subnormals of the dtype, its smallest normal, the inputs
+  measured): a subnormal input is left out where the backend flushes it (it computes
+  at 0 there), and so is one outside ``domain``."""
+  flush = _ulp.flushes_subnormals(dname)
+  tiny = float(_ulp.finfo(_ulp.DTYPES[dname]).tiny)
+  keep = np.ones(xs.shape, bool)
+  if flush:
+    keep &= ~((xs != 0) & (np.abs(xs) < tiny))
+  if domain is not None:
+    keep &= (xs >= domain[0]) & (xs <= domain[1])
+  return flush, tiny, keep
+
+
+def _nonfinite(keep: np.ndarray, hi: np.ndarray, computed: np.ndarray, dtype) -> int:
+  """How many kept derivatives are NaN or inf where the exact one, rounded to the
+  dtype, is finite."""
+  with np.errstate(over="ignore"):
+    finite_exact = np.isfinite(hi.astype(dtype).astype(np.float64))
+  return int((keep & finite_exact & ~np.isfinite(computed)).sum())
 
 
 def check_activation(
@@ -294,23 +281,17 @@ def check_activation(
     cached = None if cache is None else cache.get(name, entry_key(reference, dname, xs, p_rounded))
     fns = _derivatives(fn, p_rounded)
     x_arr = jnp.asarray(xs.astype(dtype))
-    flush = _ulp.flushes_subnormals(dname)
-    tiny = float(_ulp.finfo(dtype).tiny)
-    keep_x = np.ones(xs.shape, bool)
-    if flush:
-      keep_x &= ~((xs != 0) & (np.abs(xs) < tiny))
-    if domain is not None:
-      keep_x &= (xs >= domain[0]) & (xs <= domain[1])
+    flush, tiny, keep_x = _inputs_kept(xs, dname, domain)
     key = tuple(sorted(p_rounded.items()))
     errs, worst, nonfinite, excluded = [], [], 0, 0
     bad_undefined = np.zeros(xs.shape, bool)
-    for q, which, c in zip(QUANTITIES, ("f", "d1", "d2"), fns(x_arr)):
+    for which, c in zip(exact.WHICH, fns(x_arr)):
       if cached is not None:
         hi, lo = cached[which]
       else:
         hi, lo = _cached_reference(reference, which, xs.tobytes(), key)
       computed = np.asarray(c, np.float64)
-      if q == "value":
+      if which == "f":
         # Outside the domain (the value's reference raises): the documented result
         # is NaN, in value and derivatives. (A derivative's reference may raise
         # where the value is defined, as log1mexp' at 0, whose limit is +inf: left
@@ -327,10 +308,8 @@ def check_activation(
         keep &= ~(subnormal & (computed == 0))
       excluded = max(excluded, int((~keep & ~undefined).sum()))
       err = _ulp.ulp_error(computed, hi, lo, dtype)[keep]
-      if q != "value":
-        with np.errstate(over="ignore"):
-          finite_exact = np.isfinite(hi.astype(dtype).astype(np.float64))
-        nonfinite += int((keep & finite_exact & ~np.isfinite(computed)).sum())
+      if which != "f":
+        nonfinite += _nonfinite(keep, hi, computed, dtype)
       i = int(np.argmax(err)) if err.size else 0
       errs.append(float(err[i]) if err.size else 0.0)
       worst.append(float(xs[keep][i]) if err.size else 0.0)
@@ -384,7 +363,7 @@ def _times(a: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, n
         out.append(mp.mpf(0) if ai == 0 else mp.mpf(h) * mp.sign(ai))
       else:
         out.append(mp.mpf(float(ai)) * (mp.mpf(float(h)) + mp.mpf(float(lw))))
-  return _split(out)
+  return exact.split(out)
 
 
 def _products(reference: Reference, a: np.ndarray, xs: np.ndarray, params: Mapping[str, float], gs, dtype):
@@ -401,7 +380,7 @@ def _products(reference: Reference, a: np.ndarray, xs: np.ndarray, params: Mappi
     p_hi, p_lo = _times(a, hi, lo)
     redo = (np.abs(hi) < small) & (np.abs(a) * small >= float(fi.tiny) * float(fi.eps))
     if redo.any():
-      r_hi, r_lo = _evaluate_reference(getattr(reference, which), xs[redo], params, a[redo])
+      r_hi, r_lo = exact.evaluate(getattr(reference, which), xs[redo], params, a[redo])
       p_hi[redo], p_lo[redo] = r_hi, r_lo
     out.append((p_hi, p_lo))
   return out
@@ -494,11 +473,7 @@ def check_gated(
         (hvp[:, 1], (g1[0] + a_g2[0], g1[1] + a_g2[1]), np.abs(g1[0]) + np.abs(a_g2[0]), sub1 | sub2),
       ],
     ]
-    flush = _ulp.flushes_subnormals(dname)
-    tiny = float(_ulp.finfo(dtype).tiny)
-    keep_x = np.ones(xs.shape, bool)
-    if flush:
-      keep_x &= ~((xs != 0) & (np.abs(xs) < tiny))
+    flush, tiny, keep_x = _inputs_kept(xs, dname)
     errs, worst, nonfinite = [], [], 0
     for k, parts in enumerate(measured):
       e_max, x_max = 0.0, 0.0
@@ -515,9 +490,7 @@ def check_gated(
           err = np.where(~np.isfinite(hi) & (computed == hi), 0.0, err)
         err = np.where(keep, err, 0.0)
         if k > 0:
-          with np.errstate(over="ignore"):
-            finite_exact = np.isfinite(hi.astype(dtype).astype(np.float64))
-          nonfinite += int((keep & finite_exact & ~np.isfinite(computed)).sum())
+          nonfinite += _nonfinite(keep, hi, computed, dtype)
         i = int(np.argmax(err))
         if err[i] > e_max:
           e_max, x_max = float(err[i]), float(xs[i])
@@ -567,7 +540,7 @@ def _cached_row_reference(reference: Callable[..., Any], x: bytes, w: bytes, v: 
   to_mp = lambda b: [mp.mpf(float(a)) for a in np.frombuffer(b, np.float64)]
   with mp.workdps(DPS):
     exact, scales = reference(to_mp(x), to_mp(w), to_mp(v))
-    return tuple(_split(e) for e in exact), tuple(float(s) for s in scales)
+    return tuple(exact.split(e) for e in exact), tuple(float(s) for s in scales)
 
 
 def _normalizer_derivatives(fn: Callable[..., Any], scalar_output: bool):

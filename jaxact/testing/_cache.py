@@ -27,9 +27,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from jaxact.testing import _ulp
+from jaxact.testing._exact import WHICH, evaluate
 from jaxact.testing.references import DPS, ELEMENTWISE, OTHER_PARAMS, Reference
-
-WHICH = ("f", "d1", "d2")
 
 
 def _source(ref: Reference) -> str:
@@ -137,8 +136,6 @@ class ReferenceCache:
     self, name: str, key: str, reference: Reference, xs: np.ndarray, params: Mapping[str, float], k: int = 16
   ) -> list[str]:
     """Recomputes ``k`` random points of each quantity; the ones that differ from the cache."""
-    from jaxact.testing._battery import _evaluate_reference
-
     cached = self.get(name, key)
     if cached is None:
       return [f"{name}: entry {key} is not cached"]
@@ -146,7 +143,7 @@ class ReferenceCache:
     idx = rng.choice(xs.size, size=min(k, xs.size), replace=False)
     out: list[str] = []
     for which in WHICH:
-      hi, _ = _evaluate_reference(getattr(reference, which), xs[idx], params)
+      hi, _ = evaluate(getattr(reference, which), xs[idx], params)
       c_hi = cached[which][0][idx]
       same = (hi == c_hi) | (np.isnan(hi) & np.isnan(c_hi))
       for i in np.flatnonzero(~same):
