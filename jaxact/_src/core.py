@@ -37,6 +37,9 @@ _Result = TypeVar("_Result")
 
 REQUIRED = registry.REQUIRED
 
+SELF = "self"
+"""``derivative=SELF``: the kernel is its own derivative (``alpha e^x``, a constant 0)."""
+
 
 def _bind(fname: str, sig: inspect.Signature, args, kwargs) -> dict[str, Any]:
   """The call's arguments by name, defaults applied; ``TypeError`` naming the function."""
@@ -77,7 +80,7 @@ DERIVATIVE_BARRIER: bool | None = None
 def stable_kernel(
   forward: Callable[..., jax.Array],
   *,
-  derivative: Partial,
+  derivative: Partial | str,
   param_derivatives: Mapping[str, Partial] | None = None,
   separate_derivative: bool = True,
   tangent_scale: Mapping[str, Partial] | None = None,
@@ -89,7 +92,8 @@ def stable_kernel(
       compute dtype.
     derivative: ``derivative(x, *params)``, the partial derivative with respect to
       ``x``. Write it with stable building blocks (other kernels) and guard
-      discarded branches, so that its own derivative is right too.
+      discarded branches, so that its own derivative is right too. ``"self"``
+      (:data:`SELF`): the kernel itself (it is its own derivative).
     param_derivatives: partial derivatives with respect to the named parameters,
       same signature. A parameter without one may not be differentiated: its
       tangent must be zero (a ``TypeError`` says so otherwise).
@@ -108,6 +112,8 @@ def stable_kernel(
   Returns:
     The kernel: a ``jax.custom_jvp`` function with ``forward``'s positional signature.
   """
+  if isinstance(derivative, str) and derivative != SELF:
+    raise ValueError(f"jaxact.stable_kernel: derivative must be a function or {SELF!r}, got {derivative!r}")
   names = list(inspect.signature(forward).parameters)[1:]
   partials = dict(param_derivatives or {})
   scales = dict(tangent_scale or {})
@@ -122,6 +128,7 @@ def stable_kernel(
 
   positional.__name__ = forward.__name__
   kernel = jax.custom_jvp(positional)
+  d_x: Partial = kernel if derivative == SELF else cast(Partial, derivative)
 
   checked: set = set()
 
@@ -138,7 +145,7 @@ def stable_kernel(
     x, *params = primals
     y = jnp.asarray(kernel(*primals))
     out = None
-    terms = [(tangents[0], derivative, "x")]
+    terms = [(tangents[0], d_x, "x")]
     for pname, tp in zip(names, tangents[1:]):
       if type(tp) is SymbolicZero:
         continue
@@ -171,7 +178,7 @@ def stable_kernel(
 
 def activation(
   *,
-  derivative: Partial,
+  derivative: Partial | str,
   param_derivatives: Mapping[str, Partial] | None = None,
   name: str | None = None,
   register: bool = True,

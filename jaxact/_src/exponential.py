@@ -9,16 +9,16 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxact._src import stable
-from jaxact._src.core import activation, stable_kernel
+from jaxact._src.core import SELF, activation, stable_kernel
 
 
-def _elu_curve(x: jax.Array, alpha: jax.Array) -> jax.Array:
+def _elu_d2(x: jax.Array, alpha: jax.Array) -> jax.Array:
   # alpha e^x on x <= 0 and 0 above: elu's second derivative, and its own derivative.
   # Scaled (stable.exp_times): for alpha > 1 it is normal where e^x is not.
   return jnp.where(x > 0, jnp.zeros_like(x), stable.exp_times(jnp.minimum(x, 0.0), alpha))
 
 
-def _elu_prime(x: jax.Array, alpha: jax.Array) -> jax.Array:
+def _elu_d1(x: jax.Array, alpha: jax.Array) -> jax.Array:
   # exp(min(x, 0)): the branch that is thrown away never overflows, so no 0 * inf
   # reaches a gradient. exp(x) is used, never expm1(x) + 1.
   return jnp.where(x > 0, jnp.ones_like(x), stable.exp_times(jnp.minimum(x, 0.0), alpha))
@@ -32,26 +32,16 @@ def _elu_dalpha_dx(x: jax.Array, alpha: jax.Array) -> jax.Array:
   return jnp.where(x > 0, jnp.zeros_like(x), jnp.exp(jnp.minimum(x, 0.0)))
 
 
-elu_curve = stable_kernel(
-  _elu_curve,
-  derivative=lambda x, alpha: elu_curve(x, alpha),
-  param_derivatives={"alpha": lambda x, alpha: _elu_dalpha_dx(x, alpha)},
-)
-elu_prime = stable_kernel(
-  _elu_prime,
-  derivative=lambda x, alpha: elu_curve(x, alpha),
-  param_derivatives={"alpha": lambda x, alpha: _elu_dalpha_dx(x, alpha)},
-)
+elu_d2 = stable_kernel(_elu_d2, derivative=SELF, param_derivatives={"alpha": _elu_dalpha_dx})
+elu_d1 = stable_kernel(_elu_d1, derivative=elu_d2, param_derivatives={"alpha": _elu_dalpha_dx})
 elu_dalpha = stable_kernel(
-  _elu_dalpha,
-  derivative=lambda x, alpha: _elu_dalpha_dx(x, alpha),
-  param_derivatives={"alpha": lambda x, alpha: stable.zero(x)},
+  _elu_dalpha, derivative=_elu_dalpha_dx, param_derivatives={"alpha": stable.zero_partial}
 )
 
 
 @activation(
-  derivative=lambda x, alpha: elu_prime(x, alpha),
-  param_derivatives={"alpha": lambda x, alpha: elu_dalpha(x, alpha)},
+  derivative=elu_d1,
+  param_derivatives={"alpha": elu_dalpha},
   family="exponential",
   formula="x if x > 0 else alpha * (exp(x) - 1)",
   output_range="(-alpha, inf)",
@@ -104,7 +94,7 @@ def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
 
 # u = x / alpha is a double word (stable.quotient_dw) in the derivatives: their tail
 # e^u amplifies the rounding of u |u| times (78 ULP at x = -26 for alpha = 0.3).
-def _celu_prime(x: jax.Array, alpha: jax.Array) -> jax.Array:
+def _celu_d1(x: jax.Array, alpha: jax.Array) -> jax.Array:
   u, u_lo = stable.quotient_dw(jnp.minimum(x, 0.0), alpha)
   return jnp.where(x > 0, jnp.ones_like(x), jnp.exp(u) * (1.0 + u_lo))
 
@@ -116,7 +106,7 @@ def _celu_exp_times(x: jax.Array, alpha: jax.Array, m: jax.Array) -> jax.Array:
   return jnp.where(x > 0, jnp.zeros_like(x), stable.exp_times(u, m, u_lo))
 
 
-def _celu_curve(x: jax.Array, alpha: jax.Array) -> jax.Array:
+def _celu_d2(x: jax.Array, alpha: jax.Array) -> jax.Array:
   # celu'' = exp(x / alpha) / alpha on x <= 0, 0 above.
   return _celu_exp_times(x, alpha, 1.0 / alpha)
 
@@ -131,17 +121,17 @@ def _celu_u(x: jax.Array, alpha: jax.Array) -> jax.Array:
 # scaled where e^u alone is subnormal and the product is not, as (u / alpha) e^u for
 # alpha = 0.01, x = -0.9 in float32): the third and higher derivatives, and the
 # partials in alpha.
-celu_curve = stable.with_twin(
-  _celu_curve, lambda x, alpha: jnp.where(x > 0, 0.0, stable.exp_times(_celu_u(x, alpha), 1.0 / alpha))
-)
-celu_prime = stable_kernel(
-  _celu_prime,
-  derivative=celu_curve,
-  param_derivatives={
-    "alpha": stable.partial_by_jvp(
-      lambda x, alpha: jnp.where(x > 0, 1.0, stable.exp_times(_celu_u(x, alpha), jnp.ones_like(x))), 1
-    )
-  },
+def _celu_d2_twin(x: jax.Array, alpha: jax.Array) -> jax.Array:
+  return jnp.where(x > 0, 0.0, stable.exp_times(_celu_u(x, alpha), 1.0 / alpha))
+
+
+def _celu_d1_twin(x: jax.Array, alpha: jax.Array) -> jax.Array:
+  return jnp.where(x > 0, 1.0, stable.exp_times(_celu_u(x, alpha), jnp.ones_like(x)))
+
+
+celu_d2 = stable.with_twin(_celu_d2, _celu_d2_twin)
+celu_d1 = stable_kernel(
+  _celu_d1, derivative=celu_d2, param_derivatives={"alpha": stable.partial_by_jvp(_celu_d1_twin, 1)}
 )
 
 
@@ -159,21 +149,22 @@ def _celu_dalpha(x: jax.Array, alpha: jax.Array) -> jax.Array:
 
 
 # Its partials, d/dx = -(u / alpha) e^u and d/dalpha = (u^2 / alpha) e^u, do not cancel.
+def _celu_dalpha_dx(x: jax.Array, alpha: jax.Array) -> jax.Array:
+  return jnp.where(x > 0, 0.0, stable.exp_times(_celu_u(x, alpha), -(_celu_u(x, alpha) / alpha)))
+
+
+def _celu_dalpha_dalpha(x: jax.Array, alpha: jax.Array) -> jax.Array:
+  u = _celu_u(x, alpha)
+  return jnp.where(x > 0, 0.0, stable.exp_times(u, (u * u) / alpha))
+
+
 celu_dalpha = stable_kernel(
-  _celu_dalpha,
-  derivative=lambda x, alpha: jnp.where(
-    x > 0, 0.0, stable.exp_times(_celu_u(x, alpha), -(_celu_u(x, alpha) / alpha))
-  ),
-  param_derivatives={
-    "alpha": lambda x, alpha: jnp.where(
-      x > 0, 0.0, stable.exp_times(_celu_u(x, alpha), (_celu_u(x, alpha) * _celu_u(x, alpha)) / alpha)
-    )
-  },
+  _celu_dalpha, derivative=_celu_dalpha_dx, param_derivatives={"alpha": _celu_dalpha_dalpha}
 )
 
 
 @activation(
-  derivative=celu_prime,
+  derivative=celu_d1,
   param_derivatives={"alpha": celu_dalpha},
   family="exponential",
   formula="x if x > 0 else alpha * (exp(x / alpha) - 1)",
@@ -222,18 +213,20 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _selu_curve(x: jax.Array) -> jax.Array:
+def _selu_d2(x: jax.Array) -> jax.Array:
   return jnp.where(x > 0, jnp.zeros_like(x), stable.exp_times(jnp.minimum(x, 0.0), _SELU_SCALE * _SELU_ALPHA))
 
 
-selu_curve = stable_kernel(_selu_curve, derivative=lambda x: selu_curve(x))
-selu_prime = stable_kernel(
-  lambda x: jnp.where(x > 0, _SELU_SCALE, _selu_curve(x)), derivative=lambda x: selu_curve(x)
-)
+def _selu_d1(x: jax.Array) -> jax.Array:
+  return jnp.where(x > 0, _SELU_SCALE, _selu_d2(x))
+
+
+selu_d2 = stable_kernel(_selu_d2, derivative=SELF)
+selu_d1 = stable_kernel(_selu_d1, derivative=selu_d2)
 
 
 @activation(
-  derivative=lambda x: selu_prime(x),
+  derivative=selu_d1,
   family="exponential",
   formula="scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = 1.67326..., scale = 1.05070...",
   output_range="(-scale * alpha, inf)",
@@ -276,28 +269,14 @@ def selu(x: ArrayLike) -> jax.Array:
 # are summed in double words, with expm1 as a double word.
 
 
-def _times_dw(a: jax.Array, b_hi: jax.Array, b_lo: jax.Array) -> tuple[jax.Array, jax.Array]:
-  p, e = stable.two_prod(a, b_hi)
-  return p, e + a * b_lo
-
-
-def _sum_dw(*terms: tuple[jax.Array, jax.Array]) -> jax.Array:
-  (s, e), *rest = terms
-  for hi, lo in rest:
-    s, e2 = stable.two_sum(s, hi)
-    e = e + (e2 + lo)
-  y = s + e
-  return jnp.where(jnp.isfinite(s), y, s)
-
-
 def _xielu_negative(x, alpha_n, beta, eps):
   y = jnp.minimum(jnp.minimum(x, eps), 0.0)
   m_hi, m_lo = stable.expm1_dw(y)
   d, d_lo = stable.two_sum(beta, -alpha_n)
-  q, q_lo = _times_dw(x, d, d_lo)
+  q, q_lo = stable.times_dw(x, d, d_lo)
   # (beta - alpha_n) x is 0 for beta = alpha_n, also at x = -inf.
   q, q_lo = jnp.where(d == 0, 0.0, q), jnp.where(d == 0, 0.0, q_lo)
-  return _sum_dw(_times_dw(alpha_n, m_hi, m_lo), (q, q_lo))
+  return stable.sum_dw(stable.times_dw(alpha_n, m_hi, m_lo), (q, q_lo))
 
 
 def _xielu_forward(x, alpha_p, alpha_n, beta, eps):
@@ -308,18 +287,18 @@ def _xielu_forward(x, alpha_p, alpha_n, beta, eps):
 def _xielu_d1(x, alpha_p, alpha_n, beta, eps):
   pos = jnp.maximum(x, 0.0)
   m_hi, m_lo = stable.expm1_dw(jnp.minimum(x, 0.0))
-  tail = _sum_dw(_times_dw(alpha_n, m_hi, m_lo), (beta, jnp.zeros_like(beta)))
+  tail = stable.sum_dw(stable.times_dw(alpha_n, m_hi, m_lo), (beta, jnp.zeros_like(beta)))
   middle = beta - alpha_n
   return jnp.where(x > 0, (2.0 * alpha_p) * pos + beta, jnp.where(x > eps, middle, tail))
 
 
-def _xielu_curve(x, alpha_p, alpha_n, beta, eps):
+def _xielu_d2(x, alpha_p, alpha_n, beta, eps):
   # f'': 2 alpha_p above 0, 0 on (eps, 0], alpha_n e^x on x <= eps.
   tail = stable.exp_times(jnp.minimum(x, 0.0), alpha_n)
   return jnp.where(x > 0, 2.0 * alpha_p, jnp.where(x > eps, 0.0, tail)) + stable.zero_like(x)
 
 
-def _xielu_third(x, alpha_p, alpha_n, beta, eps):
+def _xielu_d3(x, alpha_p, alpha_n, beta, eps):
   return jnp.where(x > eps, 0.0, stable.exp_times(jnp.minimum(x, 0.0), alpha_n)) + stable.zero_like(x)
 
 
@@ -327,7 +306,7 @@ def _xielu_dalpha_n(x, alpha_p, alpha_n, beta, eps):
   # expm1(y) - x on x <= 0 (e^x - 1 - x on x <= eps): a double word minus x.
   y = jnp.minimum(jnp.minimum(x, eps), 0.0)
   m_hi, m_lo = stable.expm1_dw(y)
-  return jnp.where(x > 0, 0.0, _sum_dw((m_hi, m_lo), (-x, jnp.zeros_like(x))))
+  return jnp.where(x > 0, 0.0, stable.sum_dw((m_hi, m_lo), (-x, jnp.zeros_like(x))))
 
 
 def _positive(x, value):
@@ -342,49 +321,88 @@ def _middle(x, eps, value):
   return jnp.where((x > eps) & (x <= 0), value, 0.0) + stable.zero_like(x)
 
 
-xielu_curve = stable_kernel(
-  _xielu_curve,
-  derivative=_xielu_third,
+# The partials of the tower. Every one takes (x, alpha_p, alpha_n, beta, eps); the
+# names say which derivative of the value each is (d2_dalpha_p: d/dalpha_p of f'').
+
+
+def _xielu_d2_dalpha_p(x, alpha_p, alpha_n, beta, eps):
+  return _positive(x, 2.0)
+
+
+def _xielu_d2_dalpha_n(x, alpha_p, alpha_n, beta, eps):
+  return _tail(x, eps, jnp.exp(jnp.minimum(x, 0.0)))
+
+
+def _xielu_d1_dalpha_p(x, alpha_p, alpha_n, beta, eps):
+  return _positive(x, 2.0 * jnp.maximum(x, 0.0))
+
+
+def _xielu_d1_dalpha_n(x, alpha_p, alpha_n, beta, eps):
+  # Also the x-derivative of f's alpha_n-partial.
+  return jnp.where(
+    x > 0, 0.0, jnp.where(x > eps, -1.0, stable.expm1(jnp.minimum(x, 0.0)))
+  ) + stable.zero_like(x)
+
+
+def _xielu_d1_dbeta(x, alpha_p, alpha_n, beta, eps):
+  return stable.one(x)
+
+
+def _xielu_dalpha_n_deps(x, alpha_p, alpha_n, beta, eps):
+  return _middle(x, eps, jnp.exp(jnp.minimum(eps, 0.0)))
+
+
+def _xielu_dalpha_p(x, alpha_p, alpha_n, beta, eps):
+  return _positive(x, jnp.square(jnp.maximum(x, 0.0)))
+
+
+def _xielu_dbeta(x, alpha_p, alpha_n, beta, eps):
+  return x + jnp.zeros_like(alpha_p + alpha_n + beta + eps)
+
+
+def _xielu_deps(x, alpha_p, alpha_n, beta, eps):
+  return _middle(x, eps, alpha_n * jnp.exp(jnp.minimum(eps, 0.0)))
+
+
+xielu_d2 = stable_kernel(
+  _xielu_d2,
+  derivative=_xielu_d3,
   param_derivatives={
-    "alpha_p": lambda x, ap, an, b, e: _positive(x, 2.0),
-    "alpha_n": lambda x, ap, an, b, e: _tail(x, e, jnp.exp(jnp.minimum(x, 0.0))),
-    "beta": lambda x, ap, an, b, e: stable.zero_like(x),
-    "eps": lambda x, ap, an, b, e: stable.zero_like(x),
+    "alpha_p": _xielu_d2_dalpha_p,
+    "alpha_n": _xielu_d2_dalpha_n,
+    "beta": stable.zero_like_partial,
+    "eps": stable.zero_like_partial,
   },
 )
-xielu_prime = stable_kernel(
+xielu_d1 = stable_kernel(
   _xielu_d1,
-  derivative=lambda x, ap, an, b, e: xielu_curve(x, ap, an, b, e),
+  derivative=xielu_d2,
   param_derivatives={
-    "alpha_p": lambda x, ap, an, b, e: _positive(x, 2.0 * jnp.maximum(x, 0.0)),
-    "alpha_n": lambda x, ap, an, b, e: (
-      jnp.where(x > 0, 0.0, jnp.where(x > e, -1.0, stable.expm1(jnp.minimum(x, 0.0)))) + stable.zero_like(x)
-    ),
-    "beta": lambda x, ap, an, b, e: stable.one(x),
-    "eps": lambda x, ap, an, b, e: stable.zero_like(x),
+    "alpha_p": _xielu_d1_dalpha_p,
+    "alpha_n": _xielu_d1_dalpha_n,
+    "beta": _xielu_d1_dbeta,
+    "eps": stable.zero_like_partial,
   },
 )
 xielu_dalpha_n = stable_kernel(
   _xielu_dalpha_n,
-  derivative=lambda x, ap, an, b, e: (
-    jnp.where(x > 0, 0.0, jnp.where(x > e, -1.0, stable.expm1(jnp.minimum(x, 0.0)))) + stable.zero_like(x)
-  ),
+  derivative=_xielu_d1_dalpha_n,
   param_derivatives={
-    "alpha_p": lambda x, ap, an, b, e: stable.zero_like(x),
-    "alpha_n": lambda x, ap, an, b, e: stable.zero_like(x),
-    "beta": lambda x, ap, an, b, e: stable.zero_like(x),
-    "eps": lambda x, ap, an, b, e: _middle(x, e, jnp.exp(jnp.minimum(e, 0.0))),
+    "alpha_p": stable.zero_like_partial,
+    "alpha_n": stable.zero_like_partial,
+    "beta": stable.zero_like_partial,
+    "eps": _xielu_dalpha_n_deps,
   },
 )
 
 
 @activation(
-  derivative=lambda x, alpha_p, alpha_n, beta, eps: xielu_prime(x, alpha_p, alpha_n, beta, eps),
+  derivative=xielu_d1,
   param_derivatives={
-    "alpha_p": lambda x, ap, an, b, e: _positive(x, jnp.square(jnp.maximum(x, 0.0))),
-    "alpha_n": lambda x, ap, an, b, e: xielu_dalpha_n(x, ap, an, b, e),
-    "beta": lambda x, ap, an, b, e: x + jnp.zeros_like(ap + an + b + e),
-    "eps": lambda x, ap, an, b, e: _middle(x, e, an * jnp.exp(jnp.minimum(e, 0.0))),
+    "alpha_p": _xielu_dalpha_p,
+    "alpha_n": xielu_dalpha_n,
+    "beta": _xielu_dbeta,
+    "eps": _xielu_deps,
   },
   family="exponential",
   formula=("alpha_p x^2 + beta x if x > 0 else alpha_n (expm1(min(x, eps)) - x) + beta x"),

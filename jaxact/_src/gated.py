@@ -44,9 +44,11 @@ def _halves(fname: str, x: jax.Array, axis: int) -> tuple[jax.Array, jax.Array]:
 # Activations whose product with a has a kernel of its own, right where f(b) alone
 # is subnormal (flushed to 0 on XLA's CPU backend) and a f(b) is not: glu's
 # a sigma(b) for a = 1.2e11, b = -95.6 in float32 is 3.7e-31. Others form a * f(b).
-_PRODUCTS: dict[Callable[..., jax.Array], Callable[..., jax.Array]] = {
-  sigmoid: lambda a, b: stable.sigmoid_product(b, a),
-}
+def _a_sigmoid_b(a: jax.Array, b: jax.Array) -> jax.Array:
+  return stable.sigmoid_product(b, a)
+
+
+_PRODUCTS: dict[Callable[..., jax.Array], Callable[..., jax.Array]] = {sigmoid: _a_sigmoid_b}
 
 
 def gated(activation: str | Callable[..., jax.Array], *, name: str | None = None) -> Callable[..., jax.Array]:

@@ -57,7 +57,7 @@ def _gate_d2_twin(z: jax.Array, k) -> jax.Array:
   # float32) the factor is 0.
   beyond = jnp.abs(z) > stable.SIGMOID_CLAMP[np.dtype(z.dtype)]
   zs = jnp.where(beyond, 0.0, z)
-  return stable.sigmoid_prime_scaled(z, k * jnp.where(beyond, 0.0, 2.0 - zs * stable.tanh(0.5 * zs)))
+  return stable.sigmoid_d1_scaled(z, k * jnp.where(beyond, 0.0, 2.0 - zs * stable.tanh(0.5 * zs)))
 
 
 def _gate_d2(z: jax.Array, z_lo: jax.Array, k: jax.Array) -> jax.Array:
@@ -66,7 +66,7 @@ def _gate_d2(z: jax.Array, z_lo: jax.Array, k: jax.Array) -> jax.Array:
   # sigma'(z) g is normal where sigma'(z) g alone may not be.
   g = _gate_g2(z, z_lo)
   # At +-inf, sigma'(z) = 0 and g = -inf: the limit is 0.
-  return stable.sigmoid_prime_times(z, jnp.where(jnp.isinf(z), 0.0, g), z_lo, m2=k)
+  return stable.sigmoid_d1_times(z, jnp.where(jnp.isinf(z), 0.0, g), z_lo, m2=k)
 
 
 # Within this distance of the zero z0 of silu' the exponential is reduced about z0
@@ -131,30 +131,36 @@ def _silu_d2(x: jax.Array, beta: jax.Array) -> jax.Array:
   return _gate_d2(*_beta_z(x, beta), beta)
 
 
-silu_d2 = stable.with_twin(_silu_d2, lambda x, beta: _gate_d2_twin(beta * x, beta))
+def _silu_d2_twin(x: jax.Array, beta: jax.Array) -> jax.Array:
+  return _gate_d2_twin(beta * x, beta)
+
+
+silu_d2 = stable.with_twin(_silu_d2, _silu_d2_twin)
 
 
 def _silu_d1(x: jax.Array, beta: jax.Array) -> jax.Array:
   return _gate_d1(*_beta_z(x, beta))
 
 
-silu_d1 = stable_kernel(
-  _silu_d1,
-  derivative=silu_d2,
+def _silu_d1_dbeta(x: jax.Array, beta: jax.Array) -> jax.Array:
   # d/dbeta sigma(z) (1 + z sigma(-z)) = x sigma'(z) (2 - z tanh(z / 2)) = silu'' x / beta.
-  param_derivatives={"beta": lambda x, beta: _gate_d2_twin(beta * x, _finite(x))},
-)
+  return _gate_d2_twin(beta * x, _finite(x))
+
+
+silu_d1 = stable_kernel(_silu_d1, derivative=silu_d2, param_derivatives={"beta": _silu_d1_dbeta})
 
 
 def _silu_dbeta(x: jax.Array, beta: jax.Array) -> jax.Array:
   # d/dbeta x sigma(beta x) = x^2 sigma'(beta x), both factors x inside the scaling.
   z, z_lo = _beta_z(x, beta)
-  return stable.sigmoid_prime_times(z, x, z_lo, m2=x)
+  return stable.sigmoid_d1_times(z, x, z_lo, m2=x)
 
 
-silu_dbeta = stable.with_twin(
-  _silu_dbeta, lambda x, beta: stable.sigmoid_prime_scaled(beta * x, _finite(x) * _finite(x))
-)
+def _silu_dbeta_twin(x: jax.Array, beta: jax.Array) -> jax.Array:
+  return stable.sigmoid_d1_scaled(beta * x, _finite(x) * _finite(x))
+
+
+silu_dbeta = stable.with_twin(_silu_dbeta, _silu_dbeta_twin)
 
 
 # beta = 1 (silu proper; also swish's default): z = x is exact, no double word.
@@ -162,13 +168,25 @@ def _silu1_d2(x: jax.Array) -> jax.Array:
   return _gate_d2(x, None, 1.0)
 
 
-silu1_d2 = stable.with_twin(_silu1_d2, lambda x: _gate_d2_twin(x, 1.0))
-silu1_d1 = stable_kernel(lambda x: _gate_d1(x, None), derivative=silu1_d2)
-silu1 = stable_kernel(lambda x: stable.sigmoid_times(x, x), derivative=silu1_d1)
+def _silu1_d2_twin(x: jax.Array) -> jax.Array:
+  return _gate_d2_twin(x, 1.0)
+
+
+def _silu1_d1(x: jax.Array) -> jax.Array:
+  return _gate_d1(x, None)
+
+
+def _silu1(x: jax.Array) -> jax.Array:
+  return stable.sigmoid_times(x, x)
+
+
+silu1_d2 = stable.with_twin(_silu1_d2, _silu1_d2_twin)
+silu1_d1 = stable_kernel(_silu1_d1, derivative=silu1_d2)
+silu1 = stable_kernel(_silu1, derivative=silu1_d1)
 
 
 @activation(
-  derivative=lambda x, beta: silu_d1(x, beta),
+  derivative=silu_d1,
   param_derivatives={"beta": silu_dbeta},
   constant_kernels={"beta": (1.0, silu1)},
   family="gates",
@@ -237,9 +255,11 @@ def _quick_gelu_d2(x: jax.Array) -> jax.Array:
   return _gate_d2(*_const_z(x, _QUICK_GELU_K), float(_QUICK_GELU_K))
 
 
-quick_gelu_d2 = stable.with_twin(
-  _quick_gelu_d2, lambda x: _gate_d2_twin(float(_QUICK_GELU_K) * x, float(_QUICK_GELU_K))
-)
+def _quick_gelu_d2_twin(x: jax.Array) -> jax.Array:
+  return _gate_d2_twin(float(_QUICK_GELU_K) * x, float(_QUICK_GELU_K))
+
+
+quick_gelu_d2 = stable.with_twin(_quick_gelu_d2, _quick_gelu_d2_twin)
 
 
 def _quick_gelu_d1(x: jax.Array) -> jax.Array:
@@ -250,7 +270,7 @@ quick_gelu_d1 = stable_kernel(_quick_gelu_d1, derivative=quick_gelu_d2)
 
 
 @activation(
-  derivative=lambda x: quick_gelu_d1(x),
+  derivative=quick_gelu_d1,
   family="gates",
   formula="x * sigmoid(1.702 x)",
   output_range="[-0.1637, inf)",
@@ -331,7 +351,7 @@ def _gelu_tanh_g2(xc: jax.Array, z: jax.Array, zp: jax.Array) -> jax.Array:
 
 def _gelu_tanh_d2(x: jax.Array) -> jax.Array:
   xc, z, z_lo, zp = _gelu_tanh_z(x)
-  return stable.sigmoid_prime_times(z, _gelu_tanh_g2(xc, z, zp), z_lo)
+  return stable.sigmoid_d1_times(z, _gelu_tanh_g2(xc, z, zp), z_lo)
 
 
 def _gelu_tanh_d2_twin(x: jax.Array) -> jax.Array:
@@ -341,7 +361,7 @@ def _gelu_tanh_d2_twin(x: jax.Array) -> jax.Array:
   s = xc * xc
   z = xc * (a + b * s)
   zp = a + (3.0 * b) * s
-  return stable.sigmoid_prime_scaled(z, 2.0 * zp + (6.0 * b) * s - (xc * zp) * (zp * stable.tanh(0.5 * z)))
+  return stable.sigmoid_d1_scaled(z, 2.0 * zp + (6.0 * b) * s - (xc * zp) * (zp * stable.tanh(0.5 * z)))
 
 
 gelu_tanh_d2 = stable.with_twin(_gelu_tanh_d2, _gelu_tanh_d2_twin)
@@ -359,7 +379,7 @@ gelu_tanh_d1 = stable_kernel(_gelu_tanh_d1, derivative=gelu_tanh_d2)
 # share the double word z, and XLA keeps no more for that in a training step
 # (benchmarks/derivative_barrier.py: same memory, value and vjp 1.4x the time with it).
 @activation(
-  derivative=lambda x: gelu_tanh_d1(x),
+  derivative=gelu_tanh_d1,
   separate_derivative=False,
   family="gates",
   formula="x / 2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))",
@@ -508,7 +528,7 @@ def _inside(x: jax.Array) -> jax.Array:
   return jnp.where(jnp.abs(x) > _NORMAL_CLAMP, 0.0, x)
 
 
-# As stable.sigmoid_prime_scaled: where phi(x) < 2^-100 (2^-900 in float64) the
+# As stable.sigmoid_d1_scaled: where phi(x) < 2^-100 (2^-900 in float64) the
 # partials are given times 2^64 (2^512), the one in x for |m| < 2^32 (2^256).
 _PDF_TANGENT_SCALE = {
   np.dtype(np.float32): (11.7, 2.0**64, 2.0**32),
@@ -520,15 +540,32 @@ def _pdf_scale(x: jax.Array, m: jax.Array | None = None) -> jax.Array:
   return stable.scale_beyond(x, m, _PDF_TANGENT_SCALE)
 
 
+def _pdf_scaled_dx(x: jax.Array, m: jax.Array) -> jax.Array:
+  return pdf_scaled(x, (-_inside(x) * m) * _pdf_scale(x, m))
+
+
+def _pdf_scaled_dm(x: jax.Array, m: jax.Array) -> jax.Array:
+  return pdf_scaled(x, jnp.ones_like(m) * _pdf_scale(x))
+
+
+def _pdf_scale_in_x(x: jax.Array, m: jax.Array) -> jax.Array:
+  return _pdf_scale(x)
+
+
 pdf_scaled = stable_kernel(
   _pdf_times,
-  derivative=lambda x, m: pdf_scaled(x, (-_inside(x) * m) * _pdf_scale(x, m)),
-  param_derivatives={"m": lambda x, m: pdf_scaled(x, jnp.ones_like(m) * _pdf_scale(x))},
-  tangent_scale={"x": _pdf_scale, "m": lambda x, m: _pdf_scale(x)},
+  derivative=_pdf_scaled_dx,
+  param_derivatives={"m": _pdf_scaled_dm},
+  tangent_scale={"x": _pdf_scale, "m": _pdf_scale_in_x},
 )
 """m phi(x) (phi the normal density) as a kernel: its partials are again such products."""
 
-gelu_erf_d2 = stable.with_twin(_gelu_erf_d2, lambda x: pdf_scaled(x, 2.0 - _inside(x) * _inside(x)))
+
+def _gelu_erf_d2_twin(x: jax.Array) -> jax.Array:
+  return pdf_scaled(x, 2.0 - _inside(x) * _inside(x))
+
+
+gelu_erf_d2 = stable.with_twin(_gelu_erf_d2, _gelu_erf_d2_twin)
 
 
 def _gelu_erf_d1(x: jax.Array) -> jax.Array:
@@ -553,7 +590,7 @@ gelu_erf_d1 = stable_kernel(_gelu_erf_d1, derivative=gelu_erf_d2)
 
 
 @activation(
-  derivative=lambda x: gelu_erf_d1(x),
+  derivative=gelu_erf_d1,
   family="gates",
   aliases=("gelu_exact",),
   formula="x Phi(x) = x / 2 (1 + erf(x / sqrt 2))",
@@ -746,7 +783,7 @@ def _mish_d2_twin(x: jax.Array) -> jax.Array:
   # mish'' = 2 t' + x t'', t'' = tanh''(softplus x) sigma^2 + sech^2(softplus x) sigma'.
   sp, sig = smooth.softplus1(x), stable.sigmoid(x)
   t1 = stable.sech2(sp) * sig
-  t2 = stable.tanh_d2(sp) * (sig * sig) + stable.sech2(sp) * stable.sigmoid_prime(x)
+  t2 = stable.tanh_d2(sp) * (sig * sig) + stable.sech2(sp) * stable.sigmoid_d1(x)
   return 2.0 * t1 + _finite(x) * t2
 
 
@@ -770,7 +807,7 @@ mish_d1 = stable_kernel(_mish_d1, derivative=mish_d2)
 
 
 @activation(
-  derivative=lambda x: mish_d1(x),
+  derivative=mish_d1,
   family="gates",
   formula="x * tanh(softplus(x))",
   output_range="[-0.3088, inf)",
@@ -829,25 +866,29 @@ def _lisht_d2(x: jax.Array) -> jax.Array:
   # factor 2 - z tanh(z / 2), with its root series at z = +-2.3994 (x = +-1.1997).
   z = 2.0 * x
   g = _gate_g2(z, jnp.zeros_like(z))
-  return stable.sigmoid_prime_times(z, jnp.where(jnp.isinf(z), 0.0, g), m2=4.0)
+  return stable.sigmoid_d1_times(z, jnp.where(jnp.isinf(z), 0.0, g), m2=4.0)
 
 
-lisht_d2 = stable.with_twin(_lisht_d2, lambda x: _gate_d2_twin(2.0 * x, 4.0))
+def _lisht_d2_twin(x: jax.Array) -> jax.Array:
+  return _gate_d2_twin(2.0 * x, 4.0)
+
+
+lisht_d2 = stable.with_twin(_lisht_d2, _lisht_d2_twin)
 
 
 def _lisht_d1(x: jax.Array) -> jax.Array:
   # tanh x + x sech^2 x: two terms of the same sign. In the tail x sech^2 x =
   # 4 x sigma'(2x), scaled where sigma'(2x) alone would be subnormal; near 0 as
   # x sech^2 x, with no intermediate (x sigma'(2x) ~ x / 4) flushed below x.
-  tail = stable.sigmoid_prime_times(2.0 * x, x, m2=4.0)
+  tail = stable.sigmoid_d1_times(2.0 * x, x, m2=4.0)
   return stable.tanh(x) + jnp.where(jnp.abs(x) < 1.0, x * stable.sech2(x), tail)
 
 
-lisht_d1 = stable_kernel(_lisht_d1, derivative=lambda x: lisht_d2(x))
+lisht_d1 = stable_kernel(_lisht_d1, derivative=lisht_d2)
 
 
 @activation(
-  derivative=lambda x: lisht_d1(x),
+  derivative=lisht_d1,
   family="gates",
   formula="x * tanh(x)",
   output_range="[0, inf)",

@@ -21,8 +21,20 @@ _open_11 = stable.interval(-1.0, 1.0)
 _open_33 = stable.interval(-3.0, 3.0)
 
 
+def _hard_sigmoid_d1(x: jax.Array) -> jax.Array:
+  return _open_33(x) / 6.0
+
+
+def _hard_silu_d2(x: jax.Array) -> jax.Array:
+  return _open_33(x) / 3.0
+
+
+def _sparse_sigmoid_d1(x: jax.Array) -> jax.Array:
+  return _open_11(x) / 2.0
+
+
 @activation(
-  derivative=lambda x: _box_11(x),
+  derivative=_box_11,
   family="hard",
   formula="min(max(x, -1), 1)",
   output_range="[-1, 1]",
@@ -57,7 +69,7 @@ def hard_tanh(x: ArrayLike) -> jax.Array:
 
 
 @activation(
-  derivative=lambda x: _open_33(x) / 6.0,
+  derivative=_hard_sigmoid_d1,
   family="hard",
   formula="relu6(x + 3) / 6",
   output_range="[0, 1]",
@@ -94,18 +106,18 @@ def hard_sigmoid(x: ArrayLike) -> jax.Array:
   return jnp.minimum(jnp.maximum(x + 3.0, 0.0), 6.0) / 6.0
 
 
-def _hard_silu_prime(x: jax.Array) -> jax.Array:
+def _hard_silu_d1(x: jax.Array) -> jax.Array:
   # (2x + 3)/6 inside: 2x is exact and 2x + 3 cancels exactly (Sterbenz) near
   # x = -1.5, where jax.nn's x/6 + (x + 3)/6 is off by 3 %.
   inside = (2.0 * jnp.clip(x, -3.0, 3.0) + 3.0) / 6.0
   return stable.keep_nan(x, jnp.where(x >= 3.0, 1.0, jnp.where(x > -3.0, inside, 0.0)))
 
 
-hard_silu_prime = stable_kernel(_hard_silu_prime, derivative=lambda x: _open_33(x) / 3.0)
+hard_silu_d1 = stable_kernel(_hard_silu_d1, derivative=_hard_silu_d2)
 
 
 @activation(
-  derivative=lambda x: hard_silu_prime(x),
+  derivative=hard_silu_d1,
   family="hard",
   aliases=("hard_swish",),
   formula="x * relu6(x + 3) / 6",
@@ -156,11 +168,11 @@ def _sparse_sigmoid(x: jax.Array) -> jax.Array:
   return stable.keep_nan(x, jnp.where(x >= 1.0, 1.0, jnp.where(x > -1.0, inside, 0.0)))
 
 
-sparse_sigmoid_kernel = stable_kernel(_sparse_sigmoid, derivative=lambda x: _open_11(x) / 2.0)
+sparse_sigmoid_kernel = stable_kernel(_sparse_sigmoid, derivative=_sparse_sigmoid_d1)
 
 
 @activation(
-  derivative=lambda x: _open_11(x) / 2.0,
+  derivative=_sparse_sigmoid_d1,
   family="hard",
   formula="clip((x + 1) / 2, 0, 1)",
   output_range="[0, 1]",
@@ -199,7 +211,7 @@ def sparse_sigmoid(x: ArrayLike) -> jax.Array:
 
 
 @activation(
-  derivative=lambda x: sparse_sigmoid_kernel(x),
+  derivative=sparse_sigmoid_kernel,
   family="hard",
   formula="0 if x <= -1, (x + 1)^2 / 4 if -1 < x < 1, x if x >= 1",
   output_range="[0, inf)",

@@ -230,31 +230,40 @@ def _cos_2u(x: jax.Array, a: jax.Array) -> jax.Array:
   return _sin_cos_2u(x, a)[1]
 
 
-sin_2u = stable_kernel(
-  _sin_2u,
-  derivative=lambda x, a: (2.0 * a) * cos_2u(x, a),
-  param_derivatives={"a": lambda x, a: (2.0 * x) * cos_2u(x, a)},
-)
-cos_2u = stable_kernel(
-  _cos_2u,
-  derivative=lambda x, a: (-2.0 * a) * sin_2u(x, a),
-  param_derivatives={"a": lambda x, a: (-2.0 * x) * sin_2u(x, a)},
-)
+# The partials of sin(2ax) and cos(2ax): 2a cos(2ax) and 2x cos(2ax) for the sine,
+# -2a sin(2ax) and -2x sin(2ax) for the cosine. 2a cos(2ax) is also snake''s twin, and
+# 2x cos(2ax) the partial of snake' = 1 + sin(2ax) in a.
 
-# The twins: snake'' = 2a cos(2ax) and snake' = 1 + sin(2ax) in those kernels, for the
-# third and higher derivatives and the partials in a.
-snake_d2 = stable.with_twin(_snake_d2, lambda x, a: (2.0 * a) * cos_2u(x, a))
+
+def _sin_2u_dx(x: jax.Array, a: jax.Array) -> jax.Array:
+  return (2.0 * a) * cos_2u(x, a)
+
+
+def _sin_2u_da(x: jax.Array, a: jax.Array) -> jax.Array:
+  return (2.0 * x) * cos_2u(x, a)
+
+
+def _cos_2u_dx(x: jax.Array, a: jax.Array) -> jax.Array:
+  return (-2.0 * a) * sin_2u(x, a)
+
+
+def _cos_2u_da(x: jax.Array, a: jax.Array) -> jax.Array:
+  return (-2.0 * x) * sin_2u(x, a)
+
+
+sin_2u = stable_kernel(_sin_2u, derivative=_sin_2u_dx, param_derivatives={"a": _sin_2u_da})
+cos_2u = stable_kernel(_cos_2u, derivative=_cos_2u_dx, param_derivatives={"a": _cos_2u_da})
+
+# The twin of snake'' = 2a cos(2ax), for the third and higher derivatives and the
+# partials in a.
+snake_d2 = stable.with_twin(_snake_d2, _sin_2u_dx)
 
 
 def _snake_d1(x: jax.Array, a: jax.Array) -> jax.Array:
   return _sin_cos_2u(x, a)[2]
 
 
-snake_d1 = stable_kernel(
-  _snake_d1,
-  derivative=lambda x, a: snake_d2(x, a),
-  param_derivatives={"a": lambda x, a: (2.0 * x) * cos_2u(x, a)},
-)
+snake_d1 = stable_kernel(_snake_d1, derivative=snake_d2, param_derivatives={"a": _sin_2u_da})
 
 # g'(u) for g(u) = sin^2(u) / u: sum_k (-1)^(k+1) 2^(2k-1) (2k-1) u^(2k-2) / (2k)!, in u^2.
 _DA_TERMS = 11
@@ -316,7 +325,7 @@ def _snake_forward(x: jax.Array, a: jax.Array) -> jax.Array:
 
 
 @activation(
-  derivative=lambda x, frequency: snake_d1(x, frequency),
+  derivative=snake_d1,
   param_derivatives={"frequency": snake_da},
   family="periodic",
   formula="x + sin(a x)^2 / a, a = frequency",

@@ -21,9 +21,7 @@ def _leaky_step_dslope(x: jax.Array, slope: jax.Array) -> jax.Array:
 
 
 leaky_step = stable_kernel(
-  _leaky_step,
-  derivative=lambda x, slope: stable.zero(x),
-  param_derivatives={"slope": _leaky_step_dslope},
+  _leaky_step, derivative=stable.zero_partial, param_derivatives={"slope": _leaky_step_dslope}
 )
 
 
@@ -32,9 +30,7 @@ def _leaky_dslope(x: jax.Array, slope: jax.Array) -> jax.Array:
 
 
 leaky_dslope = stable_kernel(
-  _leaky_dslope,
-  derivative=lambda x, slope: _leaky_step_dslope(x, slope),
-  param_derivatives={"slope": lambda x, slope: stable.zero(x)},
+  _leaky_dslope, derivative=_leaky_step_dslope, param_derivatives={"slope": stable.zero_partial}
 )
 
 
@@ -49,7 +45,7 @@ _LEAKY_CONVENTIONS = (
 
 
 @activation(
-  derivative=lambda x: stable.step(x),
+  derivative=stable.step,
   keep_integers=True,
   family="rectifiers",
   formula="max(x, 0)",
@@ -92,8 +88,8 @@ def relu(x: ArrayLike) -> jax.Array:
 
 
 @activation(
-  derivative=lambda x, negative_slope: leaky_step(x, negative_slope),
-  param_derivatives={"negative_slope": lambda x, s: leaky_dslope(x, s)},
+  derivative=leaky_step,
+  param_derivatives={"negative_slope": leaky_dslope},
   family="rectifiers",
   formula="x if x >= 0 else negative_slope * x",
   output_range="(-inf, inf) for negative_slope > 0",
@@ -133,8 +129,8 @@ def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> jax.Array:
 
 
 @activation(
-  derivative=lambda x, alpha: leaky_step(x, alpha),
-  param_derivatives={"alpha": lambda x, alpha: leaky_dslope(x, alpha)},
+  derivative=leaky_step,
+  param_derivatives={"alpha": leaky_dslope},
   family="rectifiers",
   formula="x if x >= 0 else alpha * x, alpha learned (per channel)",
   output_range="(-inf, inf) for alpha > 0",
@@ -180,7 +176,7 @@ _open_06 = stable.interval(0.0, 6.0)
 
 
 @activation(
-  derivative=lambda x: _open_06(x),
+  derivative=_open_06,
   family="rectifiers",
   formula="min(max(x, 0), 6)",
   output_range="[0, 6]",
@@ -217,7 +213,7 @@ def relu6(x: ArrayLike) -> jax.Array:
 
 
 @activation(
-  derivative=lambda x: stable.one(x),
+  derivative=stable.one,
   family="rectifiers",
   formula="x",
   output_range="(-inf, inf)",
@@ -249,15 +245,29 @@ def identity(x: ArrayLike) -> jax.Array:
   return x
 
 
-def _relu_kernel_forward(x: jax.Array) -> jax.Array:
+# max(x, 0) and max(x, 0)^2 as kernels of a float x, for the derivatives below (relu
+# itself keeps integers, so its forward compares with an integer 0).
+def _relu_float(x: jax.Array) -> jax.Array:
   return jnp.maximum(x, 0.0)
 
 
-_relu_k = stable_kernel(_relu_kernel_forward, derivative=lambda x: stable.step(x))
+relu_float = stable_kernel(_relu_float, derivative=stable.step)
+
+
+def _squared_relu_d1(x: jax.Array) -> jax.Array:
+  return 2.0 * relu_float(x)
+
+
+def _squared_relu(x: jax.Array) -> jax.Array:
+  r = jnp.maximum(x, 0.0)
+  return r * r
+
+
+squared_relu_kernel = stable_kernel(_squared_relu, derivative=_squared_relu_d1)
 
 
 @activation(
-  derivative=lambda x: 2.0 * _relu_k(x),
+  derivative=_squared_relu_d1,
   family="rectifiers",
   formula="max(x, 0)^2",
   output_range="[0, inf)",
@@ -289,31 +299,35 @@ def squared_relu(x: ArrayLike) -> jax.Array:
     >>> jaxact.squared_relu(jnp.array([-1.0, 0.5, 3.0], dtype=jnp.float32))
     Array([0.  , 0.25, 9.  ], dtype=float32)
   """
-  r = jnp.maximum(x, 0.0)
-  return r * r
+  return _squared_relu(x)
 
 
 def _star_d1(x: jax.Array, scale: jax.Array) -> jax.Array:
   return (2.0 * scale) * jnp.maximum(x, 0.0)
 
 
-star_d1 = stable_kernel(
-  _star_d1,
-  derivative=lambda x, scale: (2.0 * scale) * stable.step(x),
-  param_derivatives={"scale": lambda x, scale: 2.0 * _relu_k(x)},
-)
+def _star_d2(x: jax.Array, scale: jax.Array) -> jax.Array:
+  return (2.0 * scale) * stable.step(x)
 
 
-def _relu_squared(x: jax.Array) -> jax.Array:
-  return squared_relu.kernel(x)
+def _star_d1_dscale(x: jax.Array, scale: jax.Array) -> jax.Array:
+  return _squared_relu_d1(x)
+
+
+star_d1 = stable_kernel(_star_d1, derivative=_star_d2, param_derivatives={"scale": _star_d1_dscale})
+
+
+def _star_d1_of_x_scale(x: jax.Array, scale: jax.Array, bias: jax.Array) -> jax.Array:
+  return star_d1(x, scale)
+
+
+def _star_dscale(x: jax.Array, scale: jax.Array, bias: jax.Array) -> jax.Array:
+  return squared_relu_kernel(x)
 
 
 @activation(
-  derivative=lambda x, scale, bias: star_d1(x, scale),
-  param_derivatives={
-    "scale": lambda x, scale, bias: _relu_squared(x),
-    "bias": lambda x, scale, bias: stable.one(x),
-  },
+  derivative=_star_d1_of_x_scale,
+  param_derivatives={"scale": _star_dscale, "bias": stable.one_partial},
   family="rectifiers",
   formula="scale * max(x, 0)^2 + bias",
   output_range="[bias, inf) for scale > 0",

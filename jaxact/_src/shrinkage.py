@@ -25,8 +25,8 @@ def _outside(x: jax.Array, lambd: jax.Array) -> jax.Array:
 
 outside = stable_kernel(
   _outside,
-  derivative=lambda x, lambd: stable.zero(x),
-  param_derivatives={"lambd": lambda x, lambd: stable.zero(x)},
+  derivative=stable.zero_partial,
+  param_derivatives={"lambd": stable.zero_partial},
 )
 
 
@@ -37,8 +37,8 @@ def _neg_sign_outside(x: jax.Array, lambd: jax.Array) -> jax.Array:
 
 neg_sign_outside = stable_kernel(
   _neg_sign_outside,
-  derivative=lambda x, lambd: stable.zero(x),
-  param_derivatives={"lambd": lambda x, lambd: stable.zero(x)},
+  derivative=stable.zero_partial,
+  param_derivatives={"lambd": stable.zero_partial},
 )
 
 _CONVENTIONS = (
@@ -48,8 +48,8 @@ _CONVENTIONS = (
 
 
 @activation(
-  derivative=lambda x, lambd: outside(x, lambd),
-  param_derivatives={"lambd": lambda x, lambd: stable.zero(x)},
+  derivative=outside,
+  param_derivatives={"lambd": stable.zero_partial},
   family="shrinkage",
   formula="x if |x| > lambd else 0",
   output_range="{0} and |y| > lambd",
@@ -84,8 +84,8 @@ def hardshrink(x: ArrayLike, *, lambd: ArrayLike = 0.5) -> jax.Array:
 
 
 @activation(
-  derivative=lambda x, lambd: outside(x, lambd),
-  param_derivatives={"lambd": lambda x, lambd: neg_sign_outside(x, lambd)},
+  derivative=outside,
+  param_derivatives={"lambd": neg_sign_outside},
   family="shrinkage",
   formula="x - lambd if x > lambd, x + lambd if x < -lambd, else 0",
   output_range="(-inf, inf)",
@@ -127,7 +127,7 @@ def softshrink(x: ArrayLike, *, lambd: ArrayLike = 0.5) -> jax.Array:
 
 
 @activation(
-  derivative=lambda x: stable.tanh_squared(x),
+  derivative=stable.tanh_squared,
   family="shrinkage",
   formula="x - tanh(x)",
   output_range="(-inf, inf)",
@@ -176,22 +176,27 @@ def _not_above(x: jax.Array, threshold: jax.Array) -> jax.Array:
 
 above = stable_kernel(
   _above,
-  derivative=lambda x, threshold: stable.zero(x),
-  param_derivatives={"threshold": lambda x, threshold: stable.zero(x)},
+  derivative=stable.zero_partial,
+  param_derivatives={"threshold": stable.zero_partial},
 )
 not_above = stable_kernel(
   _not_above,
-  derivative=lambda x, threshold: stable.zero(x),
-  param_derivatives={"threshold": lambda x, threshold: stable.zero(x)},
+  derivative=stable.zero_partial,
+  param_derivatives={"threshold": stable.zero_partial},
 )
 
 
+def _threshold_d1(x: jax.Array, threshold: jax.Array, value: jax.Array) -> jax.Array:
+  return above(x, threshold)
+
+
+def _threshold_dvalue(x: jax.Array, threshold: jax.Array, value: jax.Array) -> jax.Array:
+  return not_above(x, threshold)
+
+
 @activation(
-  derivative=lambda x, threshold, value: above(x, threshold),
-  param_derivatives={
-    "threshold": lambda x, threshold, value: stable.zero(x),
-    "value": lambda x, threshold, value: not_above(x, threshold),
-  },
+  derivative=_threshold_d1,
+  param_derivatives={"threshold": stable.zero_partial, "value": _threshold_dvalue},
   family="shrinkage",
   formula="x if x > threshold else value",
   output_range="{value} and (threshold, inf)",

@@ -15,7 +15,7 @@ from jaxact._src.core import activation, stable_kernel
 
 
 @activation(
-  derivative=lambda x: stable.sigmoid_prime(x),
+  derivative=stable.sigmoid_d1,
   family="sigmoidal",
   aliases=("logistic",),
   formula="1 / (1 + exp(-x))",
@@ -57,7 +57,7 @@ def sigmoid(x: ArrayLike) -> jax.Array:
 
 
 @activation(
-  derivative=lambda x: stable.sech2(x),
+  derivative=stable.sech2,
   family="sigmoidal",
   formula="(exp(x) - exp(-x)) / (exp(x) + exp(-x))",
   output_range="(-1, 1)",
@@ -106,28 +106,29 @@ def _r4x6(x: jax.Array) -> jax.Array:
   return (((6.0 * r) * r) * r) * r
 
 
-def _soft_sign_prime(x: jax.Array) -> jax.Array:
+def _soft_sign_d1(x: jax.Array) -> jax.Array:
   r = 1.0 / (1.0 + jnp.abs(x))
   return r * r
 
 
-def _soft_sign_curve(x: jax.Array) -> jax.Array:
+def _soft_sign_d2(x: jax.Array) -> jax.Array:
   # -2 sign(x) / (1 + |x|)^3, 0 at x = 0 (the mean of the one-sided limits +-2).
   r = 1.0 / (1.0 + jnp.abs(x))
   # (2r) r r: r^3 alone is subnormal where the result is not (|x| ~ 5e12 in float32).
   return -jnp.sign(x) * (((2.0 * r) * r) * r)
 
 
-soft_sign_curve = stable_kernel(
-  _soft_sign_curve,
+def _soft_sign_d3(x: jax.Array) -> jax.Array:
   # 6 / (1 + |x|)^4, 0 at x = 0 (f'' jumps there); NaN stays NaN.
-  derivative=lambda x: jnp.where(x == 0, 0.0, _r4x6(x)),
-)
-soft_sign_prime = stable_kernel(_soft_sign_prime, derivative=lambda x: soft_sign_curve(x))
+  return jnp.where(x == 0, 0.0, _r4x6(x))
+
+
+soft_sign_d2 = stable_kernel(_soft_sign_d2, derivative=_soft_sign_d3)
+soft_sign_d1 = stable_kernel(_soft_sign_d1, derivative=soft_sign_d2)
 
 
 @activation(
-  derivative=lambda x: soft_sign_prime(x),
+  derivative=soft_sign_d1,
   family="sigmoidal",
   formula="x / (1 + |x|)",
   output_range="(-1, 1)",
@@ -218,7 +219,7 @@ def _softcap_forward(x: jax.Array, cap: jax.Array) -> jax.Array:
 def _softcap_d2(x: jax.Array, cap: jax.Array) -> jax.Array:
   # -2 tanh(u) sech^2(u) / cap, sech^2 u = 4 sigma'(2u); near 0, -2 x / cap^2 (1 - 4u^2 / 3).
   u, u_lo = stable.quotient_dw(x, cap)
-  y = stable.sigmoid_prime_times(2.0 * u, (-8.0 * stable.tanh(u)) / cap, 2.0 * u_lo)
+  y = stable.sigmoid_d1_times(2.0 * u, (-8.0 * stable.tanh(u)) / cap, 2.0 * u_lo)
   # By the reciprocal, not (x / cap) / cap, which XLA reassociates into x / cap^2 (inf
   # for cap > 1.8e19 in float32).
   rc = 1.0 / cap
@@ -226,16 +227,17 @@ def _softcap_d2(x: jax.Array, cap: jax.Array) -> jax.Array:
   return jnp.where(jnp.abs(u) < _SOFTCAP_SMALL, small, y)
 
 
-softcap_d2 = stable.with_twin(
-  _softcap_d2,
-  lambda x, cap: stable.sigmoid_prime_scaled(2.0 * (x / cap), (-8.0 * stable.tanh(x / cap)) / cap),
-)
+def _softcap_d2_twin(x: jax.Array, cap: jax.Array) -> jax.Array:
+  return stable.sigmoid_d1_scaled(2.0 * (x / cap), (-8.0 * stable.tanh(x / cap)) / cap)
+
+
+softcap_d2 = stable.with_twin(_softcap_d2, _softcap_d2_twin)
 
 
 def _softcap_d1(x: jax.Array, cap: jax.Array) -> jax.Array:
   u, u_lo = stable.quotient_dw(x, cap)
   # The 4 goes into the scaled product: 4 sigma'(2u) is normal where sigma'(2u) may not be.
-  return stable.sigmoid_prime_times(2.0 * u, jnp.full_like(u, 4.0), 2.0 * u_lo)
+  return stable.sigmoid_d1_times(2.0 * u, jnp.full_like(u, 4.0), 2.0 * u_lo)
 
 
 def _softcap_dcap(x: jax.Array, cap: jax.Array) -> jax.Array:
@@ -245,28 +247,30 @@ def _softcap_dcap(x: jax.Array, cap: jax.Array) -> jax.Array:
   t = stable.tanh(u)
   shrink = stable.x_minus_tanh_forward(jnp.clip(u, -1.0, 1.0))
   small = u * (t * t) - shrink
-  big = t - 4.0 * stable.sigmoid_prime_times(2.0 * u, u)
+  big = t - 4.0 * stable.sigmoid_d1_times(2.0 * u, u)
   return jnp.where(jnp.abs(u) < 1.0, small, big)
 
 
 # d/dcap of tanh u - u sech^2 u (u = x / cap, du = dx / cap - u dcap / cap) is
 # 2 u tanh u sech^2 u du = -u tanh''(u) du: written so, the partials do not cancel.
-softcap_dcap = stable_kernel(
-  _softcap_dcap,
-  derivative=lambda x, cap: -((x / cap) / cap) * stable.tanh_d2(x / cap),
-  param_derivatives={"cap": lambda x, cap: (((x / cap) * (x / cap)) / cap) * stable.tanh_d2(x / cap)},
-)
+def _softcap_d1_dcap(x: jax.Array, cap: jax.Array) -> jax.Array:
+  # -(u / cap) tanh''(u): d/dcap sech^2(u) = tanh''(u) du/dcap, and the x-derivative of
+  # the cap-partial (d/dx (tanh u - u sech^2 u) = -u tanh''(u) / cap).
+  return -((x / cap) / cap) * stable.tanh_d2(x / cap)
 
-softcap_d1 = stable_kernel(
-  _softcap_d1,
-  derivative=softcap_d2,
-  # d/dcap sech^2(u) = tanh''(u) du/dcap = -(u / cap) tanh''(u).
-  param_derivatives={"cap": lambda x, cap: -((x / cap) / cap) * stable.tanh_d2(x / cap)},
+
+def _softcap_dcap_dcap(x: jax.Array, cap: jax.Array) -> jax.Array:
+  return (((x / cap) * (x / cap)) / cap) * stable.tanh_d2(x / cap)
+
+
+softcap_dcap = stable_kernel(
+  _softcap_dcap, derivative=_softcap_d1_dcap, param_derivatives={"cap": _softcap_dcap_dcap}
 )
+softcap_d1 = stable_kernel(_softcap_d1, derivative=softcap_d2, param_derivatives={"cap": _softcap_d1_dcap})
 
 
 @activation(
-  derivative=lambda x, cap: softcap_d1(x, cap),
+  derivative=softcap_d1,
   param_derivatives={"cap": softcap_dcap},
   family="sigmoidal",
   formula="cap * tanh(x / cap)",

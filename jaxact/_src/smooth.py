@@ -52,10 +52,14 @@ def _softplus_z(z: jax.Array, z_lo: jax.Array, beta: jax.Array | None = None) ->
 
 def _softplus_d2(x: jax.Array, beta: jax.Array) -> jax.Array:
   z, z_lo = stable.two_prod(beta, x)
-  return stable.sigmoid_prime_times(z, beta, z_lo)
+  return stable.sigmoid_d1_times(z, beta, z_lo)
 
 
-softplus_d2 = stable.with_twin(_softplus_d2, lambda x, beta: stable.sigmoid_prime_scaled(beta * x, beta))
+def _softplus_d2_twin(x: jax.Array, beta: jax.Array) -> jax.Array:
+  return stable.sigmoid_d1_scaled(beta * x, beta)
+
+
+softplus_d2 = stable.with_twin(_softplus_d2, _softplus_d2_twin)
 
 
 def _softplus_d1(x: jax.Array, beta: jax.Array) -> jax.Array:
@@ -66,18 +70,17 @@ def _softplus_d1(x: jax.Array, beta: jax.Array) -> jax.Array:
 def _softplus_d1_dbeta(x: jax.Array, beta: jax.Array) -> jax.Array:
   # d/dbeta sigma(beta x) = x sigma'(beta x).
   z, z_lo = stable.two_prod(beta, x)
-  return stable.sigmoid_prime_times(z, x, z_lo)
+  return stable.sigmoid_d1_times(z, x, z_lo)
+
+
+def _softplus_d1_dbeta_twin(x: jax.Array, beta: jax.Array) -> jax.Array:
+  return stable.sigmoid_d1_scaled(beta * x, jnp.where(jnp.isinf(x), 0.0, x))
 
 
 softplus_d1 = stable_kernel(
   _softplus_d1,
   derivative=softplus_d2,
-  param_derivatives={
-    "beta": stable.with_twin(
-      _softplus_d1_dbeta,
-      lambda x, beta: stable.sigmoid_prime_scaled(beta * x, jnp.where(jnp.isinf(x), 0.0, x)),
-    )
-  },
+  param_derivatives={"beta": stable.with_twin(_softplus_d1_dbeta, _softplus_d1_dbeta_twin)},
 )
 
 
@@ -104,16 +107,28 @@ def _softplus_dbeta_twin(x: jax.Array, beta: jax.Array) -> jax.Array:
 
 # beta = 1: z = x exactly, no double word (the same forms with z_lo = 0).
 def _softplus1_d2(x: jax.Array) -> jax.Array:
-  return stable.sigmoid_prime_times(x, jnp.ones_like(x))
+  return stable.sigmoid_d1_times(x, jnp.ones_like(x))
 
 
-softplus1_d2 = stable.with_twin(_softplus1_d2, lambda x: stable.sigmoid_prime_scaled(x, jnp.ones_like(x)))
-softplus1_d1 = stable_kernel(lambda x: stable.sigmoid_times(x, jnp.ones_like(x)), derivative=softplus1_d2)
-softplus1 = stable_kernel(lambda x: _softplus_z(x, jnp.zeros_like(x)), derivative=softplus1_d1)
+def _softplus1_d2_twin(x: jax.Array) -> jax.Array:
+  return stable.sigmoid_d1_scaled(x, jnp.ones_like(x))
+
+
+def _softplus1_d1(x: jax.Array) -> jax.Array:
+  return stable.sigmoid_times(x, jnp.ones_like(x))
+
+
+def _softplus1(x: jax.Array) -> jax.Array:
+  return _softplus_z(x, jnp.zeros_like(x))
+
+
+softplus1_d2 = stable.with_twin(_softplus1_d2, _softplus1_d2_twin)
+softplus1_d1 = stable_kernel(_softplus1_d1, derivative=softplus1_d2)
+softplus1 = stable_kernel(_softplus1, derivative=softplus1_d1)
 
 
 @activation(
-  derivative=lambda x, beta: softplus_d1(x, beta),
+  derivative=softplus_d1,
   param_derivatives={"beta": stable.with_twin(_softplus_dbeta, _softplus_dbeta_twin)},
   constant_kernels={"beta": (1.0, softplus1)},
   family="smooth",
@@ -164,8 +179,12 @@ def softplus(x: ArrayLike, *, beta: ArrayLike = 1.0) -> jax.Array:
   return _softplus_z(*stable.two_prod(beta, x), beta)
 
 
+def _log_sigmoid_d1(x: jax.Array) -> jax.Array:
+  return stable.sigmoid(-x)
+
+
 @activation(
-  derivative=lambda x: stable.sigmoid(-x),
+  derivative=_log_sigmoid_d1,
   family="smooth",
   formula="log(sigmoid(x)) = -softplus(-x)",
   output_range="(-inf, 0)",
@@ -207,24 +226,27 @@ def _log1mexp_m(x: jax.Array) -> jax.Array:
   return jnp.where(x < 0, jnp.nan, jnp.where(x == 0, 0.0, m))
 
 
-def _log1mexp_curve(x: jax.Array) -> jax.Array:
+def _log1mexp_d2(x: jax.Array) -> jax.Array:
   # log1mexp'' = -q / m^2, q = exp(-x), m = 1 - q.
   m = _log1mexp_m(x)
   return -(jnp.exp(-x) / m) / m
 
 
-log1mexp_curve = stable_kernel(
-  _log1mexp_curve,
+def _log1mexp_d3(x: jax.Array) -> jax.Array:
   # log1mexp''' = q (1 + q) / m^3.
-  derivative=lambda x: (
-    ((jnp.exp(-x) * (1.0 + jnp.exp(-x)) / _log1mexp_m(x)) / _log1mexp_m(x)) / _log1mexp_m(x)
-  ),
-)
-log1mexp_prime = stable_kernel(lambda x: jnp.exp(-x) / _log1mexp_m(x), derivative=lambda x: log1mexp_curve(x))
+  return ((jnp.exp(-x) * (1.0 + jnp.exp(-x)) / _log1mexp_m(x)) / _log1mexp_m(x)) / _log1mexp_m(x)
+
+
+def _log1mexp_d1(x: jax.Array) -> jax.Array:
+  return jnp.exp(-x) / _log1mexp_m(x)
+
+
+log1mexp_d2 = stable_kernel(_log1mexp_d2, derivative=_log1mexp_d3)
+log1mexp_d1 = stable_kernel(_log1mexp_d1, derivative=log1mexp_d2)
 
 
 @activation(
-  derivative=lambda x: log1mexp_prime(x),
+  derivative=log1mexp_d1,
   family="smooth",
   formula="log(1 - exp(-x)), x >= 0",
   output_range="(-inf, 0) on x > 0",
@@ -299,7 +321,7 @@ def _squareplus_h(x: jax.Array, b: jax.Array) -> jax.Array:
   return h_s * inv
 
 
-def _squareplus_prime(x: jax.Array, b: jax.Array) -> jax.Array:
+def _squareplus_d1(x: jax.Array, b: jax.Array) -> jax.Array:
   # g = squareplus'(-|x|) = b / (2 h (h + |x|)), free of cancellation, and
   # squareplus'(x) = 1 - squareplus'(-x): one division for both signs. Scaled,
   # g = (b s / (2 hs (hs + |x| s))) s, whose denominator stays finite (at x = +-inf
@@ -309,7 +331,7 @@ def _squareplus_prime(x: jax.Array, b: jax.Array) -> jax.Array:
   return jnp.where(x >= 0, 1.0 - g, g)
 
 
-def _squareplus_curve(x: jax.Array, b: jax.Array) -> jax.Array:
+def _squareplus_d2(x: jax.Array, b: jax.Array) -> jax.Array:
   # b / (2 h^3) as ((b / 2) r) r r with r = 1 / h: the intermediates run monotonically
   # from b / (2h) (at most sqrt(b) / 2, as h >= sqrt(b)) to the result, so none
   # overflows or underflows where the result does not. Not as three quotients, which
@@ -339,50 +361,68 @@ def _r_cubed(x: jax.Array, b: jax.Array) -> jax.Array:
   return r * (r * r)
 
 
+# r = 1/h and x r = x/h (h = sqrt(x^2 + b)) as kernels; their partials:
+# dr/dx = -(x r) r^2, dr/db = -r^3 / 2, d(x r)/dx = b r^3, d(x r)/db = -(x r) r^2 / 2.
+
+
+def _squareplus_r_dx(x: jax.Array, b: jax.Array) -> jax.Array:
+  return -squareplus_xr(x, b) * (squareplus_r(x, b) * squareplus_r(x, b))
+
+
+def _squareplus_r_db(x: jax.Array, b: jax.Array) -> jax.Array:
+  return -0.5 * _r_cubed(x, b)
+
+
+def _squareplus_xr_dx(x: jax.Array, b: jax.Array) -> jax.Array:
+  return b * _r_cubed(x, b)
+
+
+def _squareplus_xr_db(x: jax.Array, b: jax.Array) -> jax.Array:
+  return (-0.5 * squareplus_xr(x, b)) * (squareplus_r(x, b) * squareplus_r(x, b))
+
+
 squareplus_r = stable_kernel(
-  _squareplus_r,
-  derivative=lambda x, b: -squareplus_xr(x, b) * (squareplus_r(x, b) * squareplus_r(x, b)),
-  param_derivatives={"b": lambda x, b: -0.5 * _r_cubed(x, b)},
+  _squareplus_r, derivative=_squareplus_r_dx, param_derivatives={"b": _squareplus_r_db}
 )
 squareplus_xr = stable_kernel(
-  _squareplus_x_over_h,
-  derivative=lambda x, b: b * _r_cubed(x, b),
-  param_derivatives={
-    "b": lambda x, b: (-0.5 * squareplus_xr(x, b)) * (squareplus_r(x, b) * squareplus_r(x, b))
-  },
+  _squareplus_x_over_h, derivative=_squareplus_xr_dx, param_derivatives={"b": _squareplus_xr_db}
 )
 
 
-def _squareplus_third(x: jax.Array, b: jax.Array) -> jax.Array:
+def _squareplus_d3(x: jax.Array, b: jax.Array) -> jax.Array:
   # squareplus''' = -3 b x / (2 h^5) = -1.5 b (x r) r^4 (its limit 0 at x = +-inf).
   r, xr = squareplus_r(x, b), squareplus_xr(x, b)
   return ((((-1.5 * b) * r) * xr) * r) * (r * r)
 
 
-def _squareplus_curve_db(x: jax.Array, b: jax.Array) -> jax.Array:
+def _squareplus_d2_db(x: jax.Array, b: jax.Array) -> jax.Array:
   # d/db b / (2 h^3) = (x^2 / 2 - b / 4) / h^5 = ((x r)^2 / 2 - b r^2 / 4) r^3.
   r, xr = squareplus_r(x, b), squareplus_xr(x, b)
   return (0.5 * (xr * xr) - (0.25 * b) * (r * r)) * (r * (r * r))
 
 
-def _squareplus_prime_db(x: jax.Array, b: jax.Array) -> jax.Array:
+def _squareplus_d1_db(x: jax.Array, b: jax.Array) -> jax.Array:
   # d/db (1 + x / h) / 2 = -x / (4 h^3).
   r, xr = squareplus_r(x, b), squareplus_xr(x, b)
   return ((-0.25 * xr) * r) * r
 
 
-squareplus_curve = stable_kernel(
-  _squareplus_curve, derivative=_squareplus_third, param_derivatives={"b": _squareplus_curve_db}
+squareplus_d2 = stable_kernel(
+  _squareplus_d2, derivative=_squareplus_d3, param_derivatives={"b": _squareplus_d2_db}
 )
-squareplus_prime = stable_kernel(
-  _squareplus_prime, derivative=squareplus_curve, param_derivatives={"b": _squareplus_prime_db}
+squareplus_d1 = stable_kernel(
+  _squareplus_d1, derivative=squareplus_d2, param_derivatives={"b": _squareplus_d1_db}
 )
+
+
+def _squareplus_db(x: jax.Array, b: jax.Array) -> jax.Array:
+  # d/db = 1 / (4 h).
+  return 0.25 * squareplus_r(x, b)
 
 
 @activation(
-  derivative=squareplus_prime,
-  # d/db = 1 / (4 h).
-  param_derivatives={"b": lambda x, b: 0.25 * squareplus_r(x, b)},
+  derivative=squareplus_d1,
+  param_derivatives={"b": _squareplus_db},
   family="smooth",
   formula="(x + sqrt(x^2 + b)) / 2",
   output_range="(0, inf)",

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxact._src import _series
-from jaxact._src.core import stable_kernel
+from jaxact._src.core import SELF, stable_kernel
 
 _LN2 = math.log(2.0)
 
@@ -74,7 +74,18 @@ def _zero_forward(x: jax.Array) -> jax.Array:
   return zero_like(x)
 
 
-zero = stable_kernel(_zero_forward, derivative=lambda x: zero(x))
+zero = stable_kernel(_zero_forward, derivative=SELF)
+
+
+def zero_partial(x: jax.Array, *params: jax.Array) -> jax.Array:
+  """:data:`zero` as a partial derivative ``(x, *params)``: of a piece that does not
+  depend on the parameters."""
+  return zero(x)
+
+
+def zero_like_partial(x: jax.Array, *params: jax.Array) -> jax.Array:
+  """:func:`zero_like` as a partial derivative ``(x, *params)``."""
+  return zero_like(x)
 
 
 def _step_forward(x: jax.Array) -> jax.Array:
@@ -82,7 +93,7 @@ def _step_forward(x: jax.Array) -> jax.Array:
   return jnp.where(x > 0, jnp.ones_like(x), jnp.where(x <= 0, jnp.zeros_like(x), x))
 
 
-step = stable_kernel(_step_forward, derivative=lambda x: zero(x))
+step = stable_kernel(_step_forward, derivative=zero)
 """Heaviside step with step(0) = 0 and step(NaN) = NaN: the derivative of relu."""
 
 
@@ -111,7 +122,7 @@ def _expm1_forward(x: jax.Array) -> jax.Array:
   return jnp.where(small, _expm1_poly(jnp.where(small, x, 0.0)), jnp.exp(x) - 1.0)
 
 
-expm1 = stable_kernel(_expm1_forward, derivative=lambda x: jnp.exp(x))
+expm1 = stable_kernel(_expm1_forward, derivative=jnp.exp)
 expm1_forward = _expm1_forward  # the same without a derivative rule, for forward passes
 """exp(x) - 1 to about 2 ULP over the whole range (XLA's expm1: 4.8 ULP)."""
 
@@ -158,7 +169,7 @@ _TANH_CLAMP = 20.0
 # sech^2 = 4e / (1 + e)^2 is formed scaled by 2^c (exp_parts' offset 2 + c: the 4 goes
 # into the exponent), normal wherever sech^2 is, so that it rounds once into the
 # subnormal range; clamped where it rounds to 0 (float32: |x| > 52.7, float64: 373).
-# (sigmoid_prime_times(2x, 4) gives the same values; its extra products and select
+# (sigmoid_d1_times(2x, 4) gives the same values; its extra products and select
 # measured slower on tanh's gradient.)
 _SECH2 = {np.dtype(np.float32): (56.0, 64), np.dtype(np.float64): (380.0, 128)}
 
@@ -185,13 +196,17 @@ def _tanh_d2_forward(x: jax.Array) -> jax.Array:
   # -2 tanh(x) sech^2(x) = sigma'(2x) (-8 tanh x): the factor goes into the scaled
   # product, so the result is right where sech^2 alone is subnormal and it is not
   # (float32: 44.4 < |x| < 44.7).
-  return sigmoid_prime_times(2.0 * x, -8.0 * _tanh_forward(x))
+  return sigmoid_d1_times(2.0 * x, -8.0 * _tanh_forward(x))
 
 
-tanh = stable_kernel(_tanh_forward, derivative=lambda x: sech2(x))
-# tanh''' and beyond: the derivatives of -8 tanh(x) sigma'(2x), written in kernels.
-tanh_d2 = with_twin(_tanh_d2_forward, lambda x: sigmoid_prime_scaled(2.0 * x, -8.0 * tanh(x)))
-sech2 = stable_kernel(_sech2_forward, derivative=lambda x: tanh_d2(x))
+def _tanh_d2_twin(x: jax.Array) -> jax.Array:
+  # tanh''' and beyond: the derivatives of -8 tanh(x) sigma'(2x), written in kernels.
+  return sigmoid_d1_scaled(2.0 * x, -8.0 * tanh(x))
+
+
+tanh_d2 = with_twin(_tanh_d2_forward, _tanh_d2_twin)
+sech2 = stable_kernel(_sech2_forward, derivative=tanh_d2)
+tanh = stable_kernel(_tanh_forward, derivative=sech2)
 
 
 # |x| <= 1: x - tanh x = x^3 T(x^2), T a Chebyshev fit (tools/derive_constants.py);
@@ -218,8 +233,12 @@ def _tanh_squared_forward(x: jax.Array) -> jax.Array:
   return _tanh_forward(x) ** 2
 
 
-tanh_squared = stable_kernel(_tanh_squared_forward, derivative=lambda x: -tanh_d2(x))
-x_minus_tanh = stable_kernel(_x_minus_tanh_forward, derivative=lambda x: tanh_squared(x))
+def _tanh_squared_d1(x: jax.Array) -> jax.Array:
+  return -tanh_d2(x)
+
+
+tanh_squared = stable_kernel(_tanh_squared_forward, derivative=_tanh_squared_d1)
+x_minus_tanh = stable_kernel(_x_minus_tanh_forward, derivative=tanh_squared)
 x_minus_tanh_forward = _x_minus_tanh_forward
 """x - tanh x without cancellation (tanhshrink), to about 2 ULP."""
 
@@ -231,15 +250,19 @@ def _sigmoid_forward(x: jax.Array) -> jax.Array:
   return jnp.where(x >= 0, jnp.ones_like(e), e) / (1.0 + e)
 
 
-def _sigmoid_prime_forward(x: jax.Array) -> jax.Array:
+def _sigmoid_d1_forward(x: jax.Array) -> jax.Array:
   # sigma'(x) = e / (1 + e)^2 with e = exp(-|x|): never sigma (1 - sigma). At most
   # 1/4, as sigma' is: near 0 the rounding could exceed it by an ULP.
-  return jnp.minimum(sigmoid_prime_times(x, jnp.ones_like(x)), 0.25)
+  return jnp.minimum(sigmoid_d1_times(x, jnp.ones_like(x)), 0.25)
 
 
-sigmoid = stable_kernel(_sigmoid_forward, derivative=lambda x: sigmoid_prime(x))
-# sigma''(x) = sigma'(x) (1 - 2 sigma(x)) = -sigma'(x) tanh(x / 2), no cancellation.
-sigmoid_prime = stable_kernel(_sigmoid_prime_forward, derivative=lambda x: -sigmoid_prime(x) * tanh(0.5 * x))
+def _sigmoid_d2(x: jax.Array) -> jax.Array:
+  # sigma''(x) = sigma'(x) (1 - 2 sigma(x)) = -sigma'(x) tanh(x / 2), no cancellation.
+  return -sigmoid_d1(x) * tanh(0.5 * x)
+
+
+sigmoid_d1 = stable_kernel(_sigmoid_d1_forward, derivative=_sigmoid_d2)
+sigmoid = stable_kernel(_sigmoid_forward, derivative=sigmoid_d1)
 
 
 def keep_nan(x: jax.Array, y: jax.Array) -> jax.Array:
@@ -259,15 +282,21 @@ def interval(lo: float, hi: float, *, closed: bool = False):
     return keep_nan(x, jnp.where(inside, jnp.ones_like(x), jnp.zeros_like(x)))
 
   forward.__name__ = f"interval_{lo:g}_{hi:g}"
-  return stable_kernel(forward, derivative=lambda x: zero(x))
+  return stable_kernel(forward, derivative=zero)
 
 
 def _one_forward(x: jax.Array) -> jax.Array:
   return keep_nan(x, jnp.ones_like(x))
 
 
-one = stable_kernel(_one_forward, derivative=lambda x: zero(x))
+one = stable_kernel(_one_forward, derivative=zero)
 """1 where ``x`` is a number, NaN where it is NaN: the derivative of a linear piece."""
+
+
+def one_partial(x: jax.Array, *params: jax.Array) -> jax.Array:
+  """:data:`one` as a partial derivative ``(x, *params)``: of a piece linear in one
+  parameter (``bias``)."""
+  return one(x)
 
 
 # Where sigma(z) or sigma'(z) is subnormal (flushed to zero by XLA's CPU backend)
@@ -389,7 +418,7 @@ def sigmoid_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None) -> 
   return (num / (1.0 + e * unscale)) * jnp.where(pos, 1.0, unscale)
 
 
-def sigmoid_prime_times(
+def sigmoid_d1_times(
   z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None, m2: jax.Array | None = None
 ) -> jax.Array:
   """m * sigmoid'(z + z_lo) (times ``m2``), accurate where sigmoid'(z) alone would be
@@ -444,11 +473,11 @@ def times_exp_far(z: jax.Array, m: jax.Array) -> jax.Array:
   return jnp.where(a > clamp, m * 0.0, out)
 
 
-def _sigmoid_prime_scaled_forward(z: jax.Array, m: jax.Array) -> jax.Array:
+def _sigmoid_d1_scaled_forward(z: jax.Array, m: jax.Array) -> jax.Array:
   # Beyond the bound sigma'(z) = e^-|z| to 2^-100 relative: times_exp_far, normal
-  # wherever m sigma'(z) is (sigmoid_prime_times is 0 beyond its clamp, 128 in float32).
+  # wherever m sigma'(z) is (sigmoid_d1_times is 0 beyond its clamp, 128 in float32).
   far = jnp.abs(z) > _TANGENT_SCALE[np.dtype(z.dtype)][0]
-  return jnp.where(far, times_exp_far(z, m), sigmoid_prime_times(z, m))
+  return jnp.where(far, times_exp_far(z, m), sigmoid_d1_times(z, m))
 
 
 # Where sigma'(z) < 2^-100 (|z| > 69.4 in float32; 2^-900 and 624 in float64), the
@@ -476,13 +505,28 @@ def scale_beyond(z: jax.Array, m: jax.Array | None = None, table: dict = _TANGEN
   return jnp.where(beyond, scale, 1.0).astype(z.dtype)
 
 
-sigmoid_prime_scaled = stable_kernel(
-  _sigmoid_prime_scaled_forward,
-  derivative=lambda z, m: sigmoid_prime_scaled(z, (-m * tanh(0.5 * z)) * scale_beyond(z, m)),
-  param_derivatives={"m": lambda z, m: sigmoid_prime_scaled(z, jnp.ones_like(m) * scale_beyond(z))},
-  tangent_scale={"x": scale_beyond, "m": lambda z, m: scale_beyond(z)},
+# The partials of m sigma'(z) and of m sigma(z), each given times its tangent scale.
+
+
+def _sigmoid_d1_scaled_dz(z: jax.Array, m: jax.Array) -> jax.Array:
+  return sigmoid_d1_scaled(z, (-m * tanh(0.5 * z)) * scale_beyond(z, m))
+
+
+def _sigmoid_d1_scaled_dm(z: jax.Array, m: jax.Array) -> jax.Array:
+  return sigmoid_d1_scaled(z, jnp.ones_like(m) * scale_beyond(z))
+
+
+def _scale_beyond_in_z(z: jax.Array, m: jax.Array) -> jax.Array:
+  return scale_beyond(z)
+
+
+sigmoid_d1_scaled = stable_kernel(
+  _sigmoid_d1_scaled_forward,
+  derivative=_sigmoid_d1_scaled_dz,
+  param_derivatives={"m": _sigmoid_d1_scaled_dm},
+  tangent_scale={"x": scale_beyond, "m": _scale_beyond_in_z},
 )
-"""m sigma'(z) as a kernel (``sigmoid_prime_times``: right where sigma'(z) alone is
+"""m sigma'(z) as a kernel (``sigmoid_d1_times``: right where sigma'(z) alone is
 subnormal); its partials are again such products, so every order is right. A twin
 (``with_twin``) that writes a derivative as sigma'(z) times a factor keeps the scaling
 at every order. m must be finite where z is +-inf (the product is 0 there)."""
@@ -490,7 +534,7 @@ at every order. m must be finite where z is +-inf (the product is 0 there)."""
 
 def _sigmoid_product_forward(z: jax.Array, m: jax.Array) -> jax.Array:
   # m sigma(z) for any finite m: e^-|z| is scaled by 2^c (exp_neg_abs_scaled) only
-  # where that cannot overflow (_scaled, as in sigmoid_prime_times); sigmoid_times
+  # where that cannot overflow (_scaled, as in sigmoid_d1_times); sigmoid_times
   # scales everywhere, for the bounded factors of its callers, and overflows for
   # |m| > 2^64 (float32). The scale is a power of two: the products round alike.
   # Below minus the bound, sigma(z) = e^z to 2^-100 relative: times_exp_far.
@@ -509,16 +553,28 @@ def scale_below(z: jax.Array, m: jax.Array | None = None) -> jax.Array:
   return jnp.where(z < -bound, scale, 1.0).astype(z.dtype)
 
 
+def _sigmoid_product_dz(z: jax.Array, m: jax.Array) -> jax.Array:
+  return sigmoid_d1_scaled(z, m * scale_beyond(z, m))
+
+
+def _sigmoid_product_dm(z: jax.Array, m: jax.Array) -> jax.Array:
+  return sigmoid_product(z, jnp.ones_like(m) * scale_below(z))
+
+
+def _scale_below_in_z(z: jax.Array, m: jax.Array) -> jax.Array:
+  return scale_below(z)
+
+
 sigmoid_product = stable_kernel(
   _sigmoid_product_forward,
-  derivative=lambda z, m: sigmoid_prime_scaled(z, m * scale_beyond(z, m)),
-  param_derivatives={"m": lambda z, m: sigmoid_product(z, jnp.ones_like(m) * scale_below(z))},
-  tangent_scale={"x": scale_beyond, "m": lambda z, m: scale_below(z)},
+  derivative=_sigmoid_product_dz,
+  param_derivatives={"m": _sigmoid_product_dm},
+  tangent_scale={"x": scale_beyond, "m": _scale_below_in_z},
 )
 """m sigma(z) as a kernel, for any finite m: right where sigma(z) alone is subnormal
 (flushed to 0 on XLA's CPU backend) and the product is not, as glu's a sigma(b) for
 a = 1.2e11, b = -95.6 in float32 (3.7e-31). Its partials are m sigma'(z)
-(``sigmoid_prime_scaled``) and sigma(z), again such products, scaled where they are
+(``sigmoid_d1_scaled``) and sigma(z), again such products, scaled where they are
 below 2^-100 (``tangent_scale``), so every order is right."""
 
 # Error-free transformations (double-word arithmetic), for arguments whose rounding
@@ -573,6 +629,26 @@ def fast_two_sum(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
   """(s, e) with s = fl(a + b) and s + e = a + b exactly, for |a| >= |b| (Dekker)."""
   s = jax.lax.optimization_barrier(a + b)
   return s, b - (s - a)
+
+
+def times_dw(a: jax.Array, b_hi: jax.Array, b_lo: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """a (b_hi + b_lo) as an unnormalised pair (p, e): p = fl(a b_hi), e its error plus
+  a b_lo. Cheaper than :func:`_dw_times` (no renormalisation), for a sum that
+  :func:`sum_dw` ends."""
+  p, e = two_prod(a, b_hi)
+  return p, e + a * b_lo
+
+
+def sum_dw(*terms: tuple[jax.Array, jax.Array]) -> jax.Array:
+  """The sum of the pairs (hi, lo), rounded once at the end: the his summed by
+  :func:`two_sum`, their errors and the los in working precision (where the first
+  sum is not finite, that sum)."""
+  (s, e), *rest = terms
+  for hi, lo in rest:
+    s, e2 = two_sum(s, hi)
+    e = e + (e2 + lo)
+  y = s + e
+  return jnp.where(jnp.isfinite(s), y, s)
 
 
 def _dw_times(a_hi, a_lo, b_hi, b_lo):
