@@ -189,3 +189,31 @@ def test_user_kernel_differentiates_at_a_python_float():
   assert float(jax.grad(k)(1.5)) == 6.75
   assert float(jax.grad(jax.grad(k))(1.5)) == 9.0
   assert float(jax.jacfwd(k)(1.5)) == 6.75
+
+
+def _scaled_exp(x, alpha):
+  return alpha * jnp.exp(x)
+
+
+def _scaled_exp_dalpha(x, alpha):
+  return jnp.exp(x)
+
+
+def test_a_kernel_may_be_its_own_derivative():
+  # derivative="self": alpha e^x is its own x-derivative, at every order and mode.
+  k = jaxact.stable_kernel(_scaled_exp, derivative="self", param_derivatives={"alpha": _scaled_exp_dalpha})
+  x, alpha = 0.75, 2.5
+  exact = alpha * float(mp.exp(mp.mpf(x)))
+  f = lambda t: k(t, alpha)
+  d4 = jax.grad(jax.grad(jax.grad(jax.grad(f))))
+  fwd = lambda g: lambda t: jax.jvp(g, (t,), (jnp.ones_like(t),))[1]
+  for value in (f(x), d4(x), fwd(fwd(fwd(f)))(x), jax.grad(fwd(f))(x)):
+    assert np.isfinite(float(value)) and abs(float(value) - exact) <= 4e-15 * exact
+  # Mixed: d/dalpha d/dx (alpha e^x) = e^x.
+  mixed = jax.grad(jax.grad(k, 0), 1)(x, alpha)
+  assert abs(float(mixed) - exact / alpha) <= 4e-15 * exact
+
+
+def test_a_derivative_given_as_a_string_other_than_self_is_refused():
+  with pytest.raises(ValueError, match=r"^jaxact\.stable_kernel: derivative must be"):
+    jaxact.stable_kernel(_scaled_exp, derivative="itself")

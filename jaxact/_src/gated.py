@@ -26,9 +26,10 @@ from jax.ad_checkpoint import checkpoint_name
 from jax.typing import ArrayLike
 
 from jaxact._src import checks, registry, stable
-from jaxact._src.gates import gelu, silu
+from jaxact._src.gelu import gelu
 from jaxact._src.rectifiers import relu
 from jaxact._src.sigmoidal import sigmoid
+from jaxact._src.silu import silu
 
 _HALVES = "jaxact_gated_halves"
 
