@@ -22,6 +22,7 @@ from jaxact._src.core import normalizer as normalizer
 from jaxact._src.core import stable_kernel as stable_kernel
 from jaxact._src.exponential import celu as celu
 from jaxact._src.exponential import elu as elu
+from jaxact._src.exponential import exponential as exponential
 from jaxact._src.exponential import selu as selu
 from jaxact._src.exponential import xielu as xielu
 from jaxact._src.gated import gated as gated
@@ -98,6 +99,7 @@ __all__ = [
   "dot_product_attention",
   "elu",
   "entmax15",
+  "exponential",
   "gated",
   "geglu",
   "gelu",

@@ -217,3 +217,13 @@ def test_a_kernel_may_be_its_own_derivative():
 def test_a_derivative_given_as_a_string_other_than_self_is_refused():
   with pytest.raises(ValueError, match=r"^jaxact\.stable_kernel: derivative must be"):
     jaxact.stable_kernel(_scaled_exp, derivative="itself")
+
+
+@pytest.mark.parametrize("decorator", [jaxact.activation, jaxact.normalizer])
+def test_a_misspelled_metadata_field_is_refused_when_decorating(decorator):
+  kwargs = {"derivative": _scaled_exp_dalpha} if decorator is jaxact.activation else {}
+  name = decorator.__name__
+  with pytest.raises(TypeError, match=rf"^jaxact\.{name}: unknown keyword argument\(s\) \['formla'\]"):
+    decorator(formla="exp(x)", **kwargs)
+  # The fields themselves are accepted.
+  assert callable(decorator(formula="exp(x)", monotonic=True, **kwargs))

@@ -17,6 +17,7 @@ A user activation is defined exactly like the built-in ones (see the README).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
@@ -49,6 +50,23 @@ def _bind(fname: str, sig: inspect.Signature, args, kwargs) -> dict[str, Any]:
     raise TypeError(f"jaxact.{fname}: {e}") from None
   bound.apply_defaults()
   return dict(bound.arguments)
+
+
+# The Info fields a decorator's **metadata may set (the others it sets itself).
+_METADATA = tuple(
+  f.name
+  for f in dataclasses.fields(registry.Info)
+  if f.name not in ("name", "fn", "kind", "family", "params", "aliases", "builtin")
+)
+
+
+def _check_metadata(decorator: str, metadata: Mapping[str, Any]) -> None:
+  """``TypeError`` naming ``jaxact.<decorator>`` for a keyword that is no metadata field."""
+  unknown = sorted(set(metadata) - set(_METADATA))
+  if unknown:
+    raise TypeError(
+      f"jaxact.{decorator}: unknown keyword argument(s) {unknown}; the metadata fields are {list(_METADATA)}"
+    )
 
 
 def _register(forward, public, kind, family, pnames, aliases, metadata) -> None:
@@ -231,6 +249,8 @@ def activation(
     A decorator.
   """
 
+  _check_metadata("activation", metadata)
+
   def wrap(forward: Callable[_Params, jax.Array]) -> Callable[_Params, jax.Array]:
     fname = name or forward.__name__
     sig = inspect.signature(forward)
@@ -312,6 +332,8 @@ def normalizer(
   to the input dtype. ``axis`` and the names in ``static_argnames`` are static under
   ``jit``; everything else is traced.
   """
+
+  _check_metadata("normalizer", metadata)
 
   def wrap(forward: Callable[_Params, _Result]) -> Callable[_Params, _Result]:
     fname = forward.__name__

@@ -209,6 +209,42 @@ def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
   return jnp.where(x > 0, x, alpha * stable.expm1(jnp.minimum(x, 0.0) / alpha))
 
 
+@activation(
+  derivative=SELF,
+  family="exponential",
+  formula="exp(x)",
+  output_range="(0, inf)",
+  monotonic=True,
+  smoothness="C^inf",
+  zero_centred=False,
+  bounded=False,
+  conventions=(
+    "Its own derivative at every order. exponential(-inf) = 0 and exponential(inf) = inf, "
+    "and so every derivative; above log(max) (88.72 in float32) the value and the "
+    "derivatives overflow to inf, as the exact values round."
+  ),
+  references=("Keras: keras.activations.exponential",),
+)
+def exponential(x: ArrayLike) -> jax.Array:
+  r"""The exponential, drop-in for ``keras.activations.exponential``.
+
+  .. math::
+    \mathrm{exponential}(x) = e^x, \qquad \mathrm{exponential}^{(k)}(x) = e^x
+
+  Args:
+    x: input array. float16/bfloat16 are computed in float32 and rounded once.
+
+  Returns:
+    An array of the same shape and dtype as ``x``.
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> jaxact.exponential(jnp.array([0.0, 1.0], dtype=jnp.float32))
+    Array([1.       , 2.7182817], dtype=float32)
+  """
+  return jnp.exp(x)
+
+
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 

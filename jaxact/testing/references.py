@@ -320,6 +320,7 @@ ELEMENTWISE.update(
       d1=lambda x, alpha: mp.mpf(1) if x > 0 else mp.exp(x / alpha),
       d2=lambda x, alpha: mp.mpf(0) if x > 0 else mp.exp(x / alpha) / alpha,
     ),
+    "exponential": Reference(f=lambda x: mp.exp(x), d1=lambda x: mp.exp(x), d2=lambda x: mp.exp(x)),
     "selu": Reference(
       f=lambda x: _SELU_L * (x if x > 0 else _SELU_A * mp.expm1(x)),
       d1=lambda x: _SELU_L * (mp.mpf(1) if x > 0 else _SELU_A * mp.exp(x)),
