@@ -5,9 +5,11 @@ results must be arrays) and one whose every line misuses a keyword or an argumen
 (each line must be an error). It runs outside the repository, so that it reads the
 installed package (which it reads only with its ``py.typed``); the package's own
 modules are read for their types, their errors not reported
-(``--follow-imports=silent``): this checks what users see.
+(``--follow-imports=silent``): this checks what users see. A second test checks the
+package's own modules (``[tool.mypy]`` in pyproject.toml): they must pass.
 """
 
+import os
 import re
 import subprocess
 import sys
@@ -97,3 +99,16 @@ def test_public_signatures_seen_by_a_type_checker(tmp_path):
   for k, (call, says) in enumerate(MISUSE):
     here = [e for e in errors if re.match(rf"{re.escape(misuse.name)}:{first + k}: error", e)]
     assert any(says in e for e in here), f"{call}: no error {says!r}\n{out}"
+
+
+def test_the_package_passes_a_type_check(tmp_path):
+  # The package's own modules, with the configuration in pyproject.toml ([tool.mypy]).
+  root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+  proc = subprocess.run(
+    [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache")],
+    capture_output=True,
+    text=True,
+    cwd=root,
+    timeout=900,
+  )
+  assert proc.returncode == 0 and "Success: no issues found" in proc.stdout, proc.stdout + proc.stderr

@@ -18,16 +18,42 @@ function, and follows the same dtype policy:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast, overload
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
+_convert_element_type: Callable[..., Any] | None
 try:  # to keep a weakly typed result weakly typed (see _weak)
   from jax._src.lax.lax import _convert_element_type
 except ImportError:  # pragma: no cover
   _convert_element_type = None
+
+
+@overload
+def received(a: ArrayLike, /) -> jax.Array: ...
+@overload
+def received(a: ArrayLike, b: ArrayLike, /, *rest: ArrayLike) -> tuple[jax.Array, ...]: ...
+def received(*args: ArrayLike) -> jax.Array | tuple[jax.Array, ...]:
+  """The arguments of a forward function as the decorators pass them: arrays of the
+  compute dtype. A forward is declared with the public types (``ArrayLike``), so that a
+  type checker sees the public signature; this says what its body receives. It
+  returns its arguments unchanged (nothing is converted or traced)."""
+  return cast(jax.Array, args[0]) if len(args) == 1 else cast(tuple[jax.Array, ...], args)
+
+
+def received_axes(axis: int | Sequence[int] | None) -> tuple[int, ...]:
+  """``axis`` as the normalizer decorator passes it to a forward: a sorted tuple of
+  non-negative ints (see :func:`received`)."""
+  return cast(tuple[int, ...], axis)
+
+
+def received_mask(where: ArrayLike | None) -> jax.Array | None:
+  """``where`` as the normalizer decorator passes it to a forward: a boolean array
+  that broadcasts to the input, or ``None`` (see :func:`received`)."""
+  return cast("jax.Array | None", where)
 
 
 def _is_low(dtype: np.dtype) -> bool:
@@ -62,7 +88,7 @@ def check_input(name: str, x: object) -> None:
   """
   if isinstance(x, str) or not _is_arraylike(x):
     raise TypeError(f"jaxact.{name}: expected a real floating-point array or scalar, got {_describe(x)}")
-  dtype = np.dtype(getattr(x, "dtype", None) or np.result_type(x))
+  dtype = np.dtype(getattr(x, "dtype", None) or np.result_type(cast(ArrayLike, x)))
   if jnp.issubdtype(dtype, jnp.complexfloating):
     raise TypeError(f"jaxact.{name}: complex input is not supported, got {_describe(x)}")
   if not (
@@ -150,7 +176,7 @@ def check_param(name: str, pname: str, value: object) -> None:
   """Raises ``TypeError`` unless the hyperparameter ``value`` is a real number or array."""
   if isinstance(value, (bool, str)) or value is None or not _is_arraylike(value):
     raise TypeError(f"jaxact.{name}: {pname} must be a real number or array, got {_describe(value)}")
-  dtype = np.dtype(getattr(value, "dtype", None) or np.result_type(value))
+  dtype = np.dtype(getattr(value, "dtype", None) or np.result_type(cast(ArrayLike, value)))
   if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)):
     raise TypeError(f"jaxact.{name}: {pname} must be a real number or array, got {_describe(value)}")
 
@@ -203,9 +229,10 @@ def check_key(name: str, key: object) -> None:
   key: one typed key (``jax.random.key``, shape ``()``) or one raw ``uint32`` key
   (``jax.random.PRNGKey``, shape ``(2,)``, or ``(4,)`` for the ``rbg`` generators)."""
   dtype = getattr(key, "dtype", None)
-  if dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key) and np.shape(key) == ():
+  shape = getattr(key, "shape", None)
+  if dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key) and shape == ():
     return
-  if dtype == np.uint32 and np.shape(key) in ((2,), (4,)):
+  if dtype == np.uint32 and shape in ((2,), (4,)):
     return
   raise TypeError(
     f"jaxact.{name}: key must be a jax.random key (one key: jax.random.key(0)), got {_describe(key)}"

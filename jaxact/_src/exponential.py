@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxact._src import stable
+from jaxact._src import checks, stable
 from jaxact._src.core import SELF, activation, stable_kernel
 
 
@@ -89,6 +89,7 @@ def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
     >>> jaxact.elu(jnp.array([-1.0, 0.0, 1.0], dtype=jnp.float32))
     Array([-0.63212055,  0.        ,  1.        ], dtype=float32)
   """
+  x, alpha = checks.received(x, alpha)
   return jnp.where(x > 0, x, alpha * stable.expm1(jnp.minimum(x, 0.0)))
 
 
@@ -206,6 +207,7 @@ def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
     >>> jaxact.celu(jnp.array([-1.0, 2.0], dtype=jnp.float32), alpha=2.0)
     Array([-0.7869387,  2.       ], dtype=float32)
   """
+  x, alpha = checks.received(x, alpha)
   return jnp.where(x > 0, x, alpha * stable.expm1(jnp.minimum(x, 0.0) / alpha))
 
 
@@ -242,6 +244,7 @@ def exponential(x: ArrayLike) -> jax.Array:
     >>> jaxact.exponential(jnp.array([0.0, 1.0], dtype=jnp.float32))
     Array([1.       , 2.7182817], dtype=float32)
   """
+  x = checks.received(x)
   return jnp.exp(x)
 
 
@@ -296,6 +299,7 @@ def selu(x: ArrayLike) -> jax.Array:
     >>> jaxact.selu(jnp.array([-1.0, 1.0], dtype=jnp.float32))
     Array([-1.1113307,  1.050701 ], dtype=float32)
   """
+  x = checks.received(x)
   return jnp.where(x > 0, _SELU_SCALE * x, (_SELU_SCALE * _SELU_ALPHA) * stable.expm1(jnp.minimum(x, 0.0)))
 
 
@@ -498,4 +502,5 @@ def xielu(
     >>> jaxact.xielu(jnp.array([-2.0, 1.0], dtype=jnp.float32))
     Array([-0.09173176,  1.3       ], dtype=float32)
   """
+  x, alpha_p, alpha_n, beta, eps = checks.received(x, alpha_p, alpha_n, beta, eps)
   return _xielu_forward(x, alpha_p, alpha_n, beta, eps)

@@ -35,7 +35,7 @@ def const_z(x: jax.Array, k: str) -> tuple[jax.Array, jax.Array]:
   return z, jnp.where(jnp.isfinite(z), e + lo * x, 0.0)
 
 
-def g2(z: jax.Array, z_lo: jax.Array) -> jax.Array:
+def g2(z: jax.Array, z_lo: jax.Array | None) -> jax.Array:
   # 2 - z tanh(z / 2): silu''(z) / sigma'(z); even, with zeros at +-2.3994.
   formula = 2.0 - z * stable.tanh(0.5 * z)
   near_pos, series_pos = stable.near_zero("silu_d2_pos", z, z_lo)
@@ -60,7 +60,7 @@ def d2_twin(z: jax.Array, k) -> jax.Array:
   return stable.sigmoid_d1_scaled(z, k * jnp.where(beyond, 0.0, 2.0 - zs * stable.tanh(0.5 * zs)))
 
 
-def d2(z: jax.Array, z_lo: jax.Array, k: jax.Array) -> jax.Array:
+def d2(z: jax.Array, z_lo: jax.Array | None, k: jax.Array | float) -> jax.Array:
   # d^2/dx^2 of x sigma(k x) = k sigma'(z) (2 - z tanh(z / 2)). k goes into the
   # scaled product (m2, after g sigma'(z), which is 0 where k g would overflow): k
   # sigma'(z) g is normal where sigma'(z) g alone may not be.

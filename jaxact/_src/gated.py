@@ -39,7 +39,8 @@ def _halves(fname: str, x: jax.Array, axis: int) -> tuple[jax.Array, jax.Array]:
   n = x.shape[ax]
   if n % 2:
     raise ValueError(f"jaxact.{fname}: the size of axis {axis} must be even (two halves), got {n}")
-  return jnp.split(x, 2, axis=ax)
+  a, b = jnp.split(x, 2, axis=ax)
+  return a, b
 
 
 # Activations whose product with a has a kernel of its own, right where f(b) alone

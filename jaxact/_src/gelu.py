@@ -126,6 +126,7 @@ def gelu_tanh(x: ArrayLike) -> jax.Array:
     >>> jaxact.gelu_tanh(jnp.array([-3.0, 0.0, 1.0], dtype=jnp.float32))
     Array([-0.00363739,  0.        ,  0.841192  ], dtype=float32)
   """
+  x = checks.received(x)
   xc, z, z_lo, _ = _gelu_tanh_z(x)
   y = stable.sigmoid_times(z, xc, z_lo)
   return jnp.where(x > _GELU_CLAMP, x, y)
@@ -146,15 +147,24 @@ _NORMAL_CLAMP = 1e3  # exp(-x^2/2) is 0 in every dtype beyond
 
 # The shift of the subnormal range is c = k ln 2, so that e^-c = 2^-k is exact; c
 # is carried as two floats.
-_SHIFT_K = {np.dtype(np.float32): 92, np.dtype(np.float64): 738}
+_SHIFT_K: dict[np.dtype, int] = {np.dtype(np.float32): 92, np.dtype(np.float64): 738}
 
 
-def _shift(dtype) -> tuple[float, float, float]:
-  k = _SHIFT_K[np.dtype(dtype)]
+def _shift_constants(dtype: np.dtype) -> tuple[float, float, float]:
+  k = _SHIFT_K[dtype]
   with decimal.localcontext() as ctx:
     ctx.prec = 40
     c = decimal.Decimal(2).ln() * k
-  return (*stable.split_constant(str(c), dtype), 2.0**-k)
+  c_hi, c_lo = stable.split_constant(str(c), dtype)
+  return c_hi, c_lo, 2.0**-k
+
+
+_SHIFT = {dtype: _shift_constants(dtype) for dtype in _SHIFT_K}
+
+
+def _shift(dtype) -> tuple[float, float, float]:
+  """(c_hi, c_lo, e^-c) for ``dtype``: c = k ln 2 in two parts."""
+  return _SHIFT[np.dtype(dtype)]
 
 
 _HALF_SQUARE_DEGREE = {np.dtype(np.float32): 5, np.dtype(np.float64): 3}
@@ -339,6 +349,7 @@ def gelu_erf(x: ArrayLike) -> jax.Array:
     >>> jaxact.gelu_erf(jnp.array([-6.0, 0.0, 1.0], dtype=jnp.float32))
     Array([-5.919526e-09,  0.000000e+00,  8.413447e-01], dtype=float32)
   """
+  x = checks.received(x)
   e, m, low = _exp_half_square(x, split=True)
   xc = jnp.clip(x, -_NORMAL_CLAMP, _NORMAL_CLAMP)
   num, den = _normal_tail(jnp.abs(xc), m)  # num / den = Phi(-|x|) / E

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxact._src import stable
+from jaxact._src import checks, stable
 from jaxact._src.core import activation, stable_kernel
 
 _box_11 = stable.interval(-1.0, 1.0, closed=True)
@@ -65,6 +65,7 @@ def hard_tanh(x: ArrayLike) -> jax.Array:
     >>> jaxact.hard_tanh(jnp.array([-2.0, 0.5, 2.0], dtype=jnp.float32))
     Array([-1. ,  0.5,  1. ], dtype=float32)
   """
+  x = checks.received(x)
   return jnp.minimum(jnp.maximum(x, -1.0), 1.0)
 
 
@@ -103,6 +104,7 @@ def hard_sigmoid(x: ArrayLike) -> jax.Array:
     >>> jaxact.hard_sigmoid(jnp.array([-4.0, 0.0, 1.5], dtype=jnp.float32))
     Array([0.  , 0.5 , 0.75], dtype=float32)
   """
+  x = checks.received(x)
   return jnp.minimum(jnp.maximum(x + 3.0, 0.0), 6.0) / 6.0
 
 
@@ -158,6 +160,7 @@ def hard_silu(x: ArrayLike) -> jax.Array:
     >>> jaxact.hard_silu(jnp.array([-4.0, -1.5, 3.0], dtype=jnp.float32))
     Array([-0.   , -0.375,  3.   ], dtype=float32)
   """
+  x = checks.received(x)
   inside = jnp.clip(x, -3.0, 3.0)
   inside = inside * (inside + 3.0) / 6.0
   return stable.keep_nan(x, jnp.where(x >= 3.0, x, jnp.where(x > -3.0, inside, -0.0)))
@@ -207,6 +210,7 @@ def sparse_sigmoid(x: ArrayLike) -> jax.Array:
     >>> jaxact.sparse_sigmoid(jnp.array([-2.0, 0.0, 0.5], dtype=jnp.float32))
     Array([0.  , 0.5 , 0.75], dtype=float32)
   """
+  x = checks.received(x)
   return _sparse_sigmoid(x)
 
 
@@ -246,5 +250,6 @@ def sparse_plus(x: ArrayLike) -> jax.Array:
     >>> jaxact.sparse_plus(jnp.array([-2.0, 0.0, 3.0], dtype=jnp.float32))
     Array([0.  , 0.25, 3.  ], dtype=float32)
   """
+  x = checks.received(x)
   c = jnp.clip(x, -1.0, 1.0) + 1.0
   return stable.keep_nan(x, jnp.where(x >= 1.0, x, jnp.where(x > -1.0, c * c / 4.0, 0.0)))

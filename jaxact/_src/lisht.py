@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxact._src import gate, stable
+from jaxact._src import checks, gate, stable
 from jaxact._src.core import activation, stable_kernel
 
 
@@ -73,4 +73,5 @@ def lisht(x: ArrayLike) -> jax.Array:
     >>> jaxact.lisht(jnp.array([-2.0, 0.0, 1.0], dtype=jnp.float32))
     Array([1.9280552, 0.       , 0.7615942], dtype=float32)
   """
+  x = checks.received(x)
   return x * stable.tanh(x)

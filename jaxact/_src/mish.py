@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxact._src import gate, smooth, stable
+from jaxact._src import checks, gate, smooth, stable
 from jaxact._src.core import activation, stable_kernel
 
 # mish = x tanh(softplus(x)). With e = exp(-|x|): for x <= 0, tanh(softplus x) =
@@ -123,6 +123,7 @@ def mish(x: ArrayLike) -> jax.Array:
     >>> jaxact.mish(jnp.array([-1.0, 0.0, 1.0], dtype=jnp.float32))
     Array([-0.30340147,  0.        ,  0.8650984 ], dtype=float32)
   """
+  x = checks.received(x)
   xc, e, ed, low, d_neg, d_pos, rel = _mish_parts(x, split=True)
   # One quotient of selected parts, scaled before the division: with a quotient per
   # branch, or the scaling after it, XLA's CPU backend writes the exponential and the

@@ -256,6 +256,8 @@ def softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1, where: ArrayLik
     >>> jaxact.softmax(jnp.array([0.0, 1.0, -jnp.inf], dtype=jnp.float32))
     Array([0.26894143, 0.7310586 , 0.        ], dtype=float32)
   """
+  x = checks.received(x)
+  axis, where = checks.received_axes(axis), checks.received_mask(where)
   if _empty(x, axis):
     return x
   return _softmax(_masked(x, where), axis)
@@ -305,6 +307,8 @@ def softmin(x: ArrayLike, axis: int | Sequence[int] | None = -1, where: ArrayLik
     >>> jaxact.softmin(jnp.array([0.0, 1.0, jnp.inf], dtype=jnp.float32))
     Array([0.7310586 , 0.26894143, 0.        ], dtype=float32)
   """
+  x = checks.received(x)
+  axis, where = checks.received_axes(axis), checks.received_mask(where)
   if _empty(x, axis):
     return x
   return _softmin(_masked(-x, where), axis)
@@ -352,6 +356,8 @@ def log_softmax(
     >>> jaxact.log_softmax(jnp.array([0.0, -20.0], dtype=jnp.float32))
     Array([-2.0611537e-09, -2.0000000e+01], dtype=float32)
   """
+  x = checks.received(x)
+  axis, where = checks.received_axes(axis), checks.received_mask(where)
   if _empty(x, axis):
     return x
   return _log_softmax(_masked(x, where), axis)
@@ -430,6 +436,8 @@ def logsumexp(
     >>> jaxact.logsumexp(jnp.array([0.0, -20.0], dtype=jnp.float32))
     Array(2.0611537e-09, dtype=float32)
   """
+  a = checks.received(a)
+  axis, where = checks.received_axes(axis), checks.received_mask(where)
   x = _masked(a, where)
   if _empty(x, axis):
     shape = [1 if i in axis else n for i, n in enumerate(x.shape)]
@@ -526,6 +534,7 @@ def _logmeanexp_centred(x: jax.Array, present: jax.Array | None, axis: tuple[int
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
 def _logmeanexp(x: jax.Array, present: jax.Array | None, axis: tuple[int, ...]) -> jax.Array:
   size = math.prod(x.shape[a] for a in axis)
+  n: float | jax.Array
   if present is None:
     # a Python number, or (a symbolic dimension under jax.export) an array
     n = float(size) if isinstance(size, int) else jnp.asarray(size, x.dtype)
@@ -617,6 +626,8 @@ def logmeanexp(
     >>> jaxact.logmeanexp(jnp.array([1e-3, -1e-3], dtype=jnp.float32))
     Array(5.e-07, dtype=float32)
   """
+  x = checks.received(x)
+  axis, where = checks.received_axes(axis), checks.received_mask(where)
   present = None if where is None else jnp.broadcast_to(where, x.shape)
   if _empty(x, axis):
     shape = [1 if i in axis else n for i, n in enumerate(x.shape)]
@@ -682,7 +693,7 @@ def gumbel_softmax(
   return _gumbel_softmax(x, key, tau, hard, ax)
 
 
-def _gumbel_softmax(x: jax.Array, key: jax.Array, tau: jax.Array, hard: bool, ax: int) -> jax.Array:
+def _gumbel_softmax(x: jax.Array, key: jax.Array, tau: ArrayLike, hard: bool, ax: int) -> jax.Array:
   ctype = checks.compute_dtype(x.dtype)
   g = jax.random.gumbel(key, x.shape, ctype, out_sharding=sharding.explicit_spec(x))
   t = checks.as_param(tau, ctype)

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxact._src import sharding, stable
+from jaxact._src import checks, sharding, stable
 from jaxact._src.core import activation, stable_kernel
 
 
@@ -372,4 +372,5 @@ def snake(x: ArrayLike, *, frequency: ArrayLike = 1.0) -> jax.Array:
     >>> jaxact.snake(jnp.array([-1.0, 0.0, 2.0], dtype=jnp.float32), frequency=0.5)
     Array([-0.5403023,  0.       ,  3.4161468], dtype=float32)
   """
+  x, frequency = checks.received(x, frequency)
   return _snake_forward(x, frequency)

@@ -84,6 +84,7 @@ def relu(x: ArrayLike) -> jax.Array:
     >>> jaxact.relu(jnp.array([-1.0, 0.0, 2.0], dtype=jnp.float32))
     Array([0., 0., 2.], dtype=float32)
   """
+  x = checks.received(x)
   return jnp.maximum(x, 0)
 
 
@@ -125,6 +126,7 @@ def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> jax.Array:
     >>> jaxact.leaky_relu(jnp.array([-2.0, 0.0, 2.0], dtype=jnp.float32))
     Array([-0.02,  0.  ,  2.  ], dtype=float32)
   """
+  x, negative_slope = checks.received(x, negative_slope)
   return _leaky(x, negative_slope)
 
 
@@ -169,6 +171,7 @@ def prelu(x: ArrayLike, alpha: ArrayLike) -> jax.Array:
     Array([[-0.1, -0.2],
            [ 2. ,  2. ]], dtype=float32)
   """
+  x, alpha = checks.received(x, alpha)
   return _leaky(x, alpha)
 
 
@@ -209,6 +212,7 @@ def relu6(x: ArrayLike) -> jax.Array:
     >>> jaxact.relu6(jnp.array([-1.0, 3.0, 7.0], dtype=jnp.float32))
     Array([0., 3., 6.], dtype=float32)
   """
+  x = checks.received(x)
   return jnp.minimum(jnp.maximum(x, 0.0), 6.0)
 
 
@@ -242,6 +246,7 @@ def identity(x: ArrayLike) -> jax.Array:
     >>> jaxact.identity(jnp.array([-1.0, 3.0], dtype=jnp.float32))
     Array([-1.,  3.], dtype=float32)
   """
+  x = checks.received(x)
   return x
 
 
@@ -299,6 +304,7 @@ def squared_relu(x: ArrayLike) -> jax.Array:
     >>> jaxact.squared_relu(jnp.array([-1.0, 0.5, 3.0], dtype=jnp.float32))
     Array([0.  , 0.25, 9.  ], dtype=float32)
   """
+  x = checks.received(x)
   return _squared_relu(x)
 
 
@@ -368,6 +374,7 @@ def star_relu(x: ArrayLike, *, scale: ArrayLike = 0.8944, bias: ArrayLike = -0.4
     >>> jaxact.star_relu(jnp.array([-1.0, 1.0], dtype=jnp.float32))
     Array([-0.4472,  0.4472], dtype=float32)
   """
+  x, scale, bias = checks.received(x, scale, bias)
   r = jnp.maximum(x, 0.0)
   a, a_lo = stable.two_prod(jnp.broadcast_to(scale, r.shape), r)
   q, q_lo = stable.two_prod(a, r)
@@ -453,6 +460,7 @@ def _rrelu(x: jax.Array, lower: jax.Array, upper: jax.Array, key: jax.Array | No
     return leaky_relu(x, (lower + upper) / 2.0)
   ctype = checks.compute_dtype(x.dtype)
   lo, hi = checks.as_param(lower, ctype), checks.as_param(upper, ctype)
+  assert key is not None  # rrelu requires one when training
   u = jax.random.uniform(key, x.shape, ctype, out_sharding=sharding.explicit_spec(x))
   return leaky_relu(x, lo + (hi - lo) * u)
 

@@ -28,7 +28,7 @@ def explicit_spec(x: jax.Array) -> P | None:
   with an explicit axis; ``None`` otherwise."""
   sharding = getattr(jax.typeof(x), "sharding", None)
   mesh = getattr(sharding, "mesh", None)
-  if mesh is None or mesh.empty or AxisType.Explicit not in tuple(mesh.axis_types):
+  if sharding is None or mesh is None or mesh.empty or AxisType.Explicit not in tuple(mesh.axis_types):
     return None
   spec = tuple(sharding.spec)
   return P(*spec, *([None] * (x.ndim - len(spec))))
@@ -99,7 +99,7 @@ def spread(x: jax.Array) -> bool:
   or sharded by ``jit``'s shardings alone, which the trace cannot see.
   """
   sharding = getattr(jax.typeof(x), "sharding", None)
-  if explicit_spec(x) is not None:
+  if sharding is not None and explicit_spec(x) is not None:
     return any(_spread(s, sharding.mesh) for s in sharding.spec)
   mesh = jax.sharding.get_abstract_mesh()
   return not mesh.empty and any(

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxact._src import stable
+from jaxact._src import checks, stable
 from jaxact._src.core import activation, stable_kernel
 
 
@@ -80,6 +80,7 @@ def hardshrink(x: ArrayLike, *, lambd: ArrayLike = 0.5) -> jax.Array:
     >>> jaxact.hardshrink(jnp.array([-1.0, 0.5, 0.7], dtype=jnp.float32))
     Array([-1. ,  0. ,  0.7], dtype=float32)
   """
+  x, lambd = checks.received(x, lambd)
   return stable.keep_nan(x, jnp.where(jnp.abs(x) > lambd, x, jnp.zeros_like(x)))
 
 
@@ -122,6 +123,7 @@ def softshrink(x: ArrayLike, *, lambd: ArrayLike = 0.5) -> jax.Array:
     >>> jaxact.softshrink(jnp.array([-1.0, 0.5, 0.75], dtype=jnp.float32))
     Array([-0.5 ,  0.  ,  0.25], dtype=float32)
   """
+  x, lambd = checks.received(x, lambd)
   y = jnp.where(x > lambd, x - lambd, jnp.where(x < -lambd, x + lambd, jnp.zeros_like(x)))
   return stable.keep_nan(x, y)
 
@@ -162,6 +164,7 @@ def tanhshrink(x: ArrayLike) -> jax.Array:
     >>> jaxact.tanhshrink(jnp.array([-2.0, 0.001, 1.0], dtype=jnp.float32))
     Array([-1.0359725e+00,  3.3333325e-10,  2.3840585e-01], dtype=float32)
   """
+  x = checks.received(x)
   return stable.x_minus_tanh_forward(x)
 
 
@@ -232,6 +235,7 @@ def threshold(x: ArrayLike, *, threshold: ArrayLike, value: ArrayLike) -> jax.Ar
     >>> jaxact.threshold(jnp.array([-1.0, 0.1, 2.0], dtype=jnp.float32), threshold=0.1, value=20.0)
     Array([20., 20.,  2.], dtype=float32)
   """
+  x, threshold, value = checks.received(x, threshold, value)
   # value broadcast by where itself (jnp.broadcast_to would give it no sharding, which
   # explicit sharding refuses to select against x's).
   y = jnp.where(x > threshold, x, value.astype(x.dtype))

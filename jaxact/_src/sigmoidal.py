@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxact._src import stable
+from jaxact._src import checks, stable
 from jaxact._src.core import activation, stable_kernel
 
 
@@ -53,6 +53,7 @@ def sigmoid(x: ArrayLike) -> jax.Array:
     >>> jaxact.sigmoid(jnp.array([-1.0, 0.0, 1.0], dtype=jnp.float32))
     Array([0.26894143, 0.5       , 0.7310586 ], dtype=float32)
   """
+  x = checks.received(x)
   return stable.sigmoid(x)
 
 
@@ -98,6 +99,7 @@ def tanh(x: ArrayLike) -> jax.Array:
     >>> jaxact.tanh(jnp.array([-1.0, 0.0, 1.0], dtype=jnp.float32))
     Array([-0.7615942,  0.       ,  0.7615942], dtype=float32)
   """
+  x = checks.received(x)
   return stable.tanh(x)
 
 
@@ -168,6 +170,7 @@ def soft_sign(x: ArrayLike) -> jax.Array:
     >>> jaxact.soft_sign(jnp.array([-1.0, 0.0, jnp.inf], dtype=jnp.float32))
     Array([-0.5,  0. ,  1. ], dtype=float32)
   """
+  x = checks.received(x)
   # One division; at +-inf (inf / inf) the limit +-1.
   return jnp.where(jnp.isinf(x), jnp.sign(x), x / (1.0 + jnp.abs(x)))
 
@@ -312,4 +315,5 @@ def softcap(x: ArrayLike, *, cap: ArrayLike) -> jax.Array:
     >>> jaxact.softcap(jnp.array([-100.0, 1.0, 100.0], dtype=jnp.float32), cap=30.0)
     Array([-29.923738 ,   0.9996298,  29.923738 ], dtype=float32)
   """
+  x, cap = checks.received(x, cap)
   return _softcap_forward(x, cap)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import jax
 from jax.typing import ArrayLike
 
-from jaxact._src import gate, stable
+from jaxact._src import checks, gate, stable
 from jaxact._src.core import activation, stable_kernel
 
 
@@ -128,6 +128,7 @@ def silu(x: ArrayLike, *, beta: ArrayLike = 1.0) -> jax.Array:
     >>> jaxact.silu(jnp.array([-89.0, 0.0, 1.0], dtype=jnp.float32))
     Array([-1.9823535e-37,  0.0000000e+00,  7.3105860e-01], dtype=float32)
   """
+  x, beta = checks.received(x, beta)
   z, z_lo = gate.beta_z(x, beta)
   return stable.sigmoid_times(z, x, z_lo)
 
@@ -192,5 +193,6 @@ def quick_gelu(x: ArrayLike) -> jax.Array:
     >>> jaxact.quick_gelu(jnp.array([-1.0, 0.0, 1.0], dtype=jnp.float32))
     Array([-0.15420423,  0.        ,  0.8457958 ], dtype=float32)
   """
+  x = checks.received(x)
   z, z_lo = gate.const_z(x, _QUICK_GELU_K)
   return stable.sigmoid_times(z, x, z_lo)

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxact._src import stable
+from jaxact._src import checks, stable
 from jaxact._src.core import activation, stable_kernel
 
 _LN2 = math.log(2.0)
@@ -176,6 +176,7 @@ def softplus(x: ArrayLike, *, beta: ArrayLike = 1.0) -> jax.Array:
     >>> jaxact.softplus(jnp.array([-20.0, 0.0, 20.0], dtype=jnp.float32))
     Array([2.0611537e-09, 6.9314718e-01, 2.0000000e+01], dtype=float32)
   """
+  x, beta = checks.received(x, beta)
   return _softplus_z(*stable.two_prod(beta, x), beta)
 
 
@@ -215,6 +216,7 @@ def log_sigmoid(x: ArrayLike) -> jax.Array:
     >>> jaxact.log_sigmoid(jnp.array([-20.0, 0.0, 20.0], dtype=jnp.float32))
     Array([-2.0000000e+01, -6.9314718e-01, -2.0611537e-09], dtype=float32)
   """
+  x = checks.received(x)
   return jnp.minimum(x, 0.0) - stable.log1p_unit(jnp.exp(-jnp.abs(x)))
 
 
@@ -289,6 +291,7 @@ def log1mexp(x: ArrayLike) -> jax.Array:
     >>> jaxact.log1mexp(jnp.array([0.5, 2.0, 20.0], dtype=jnp.float32))
     Array([-9.3275213e-01, -1.4541346e-01, -2.0611537e-09], dtype=float32)
   """
+  x = checks.received(x)
   small = jnp.log(-stable.expm1_forward(-jnp.minimum(x, _LN2)))
   big = stable.log1p_forward(-jnp.exp(-jnp.maximum(x, _LN2)))
   return jnp.where(x <= _LN2, small, big)
@@ -463,6 +466,7 @@ def squareplus(x: ArrayLike, b: ArrayLike = 4) -> jax.Array:
     >>> jaxact.squareplus(jnp.array([-1e20, 0.0, 1.0], dtype=jnp.float32))
     Array([1.000000e-20, 1.000000e+00, 1.618034e+00], dtype=float32)
   """
+  x, b = checks.received(x, b)
   # squareplus(x) = max(x, 0) + squareplus(-|x|), and squareplus(-|x|) =
   # b / (2 (h + |x|)) = b s / (2 (hs + |x| s)): one division for both signs, free of
   # cancellation, with a scaled denominator that stays finite (inf at x = +-inf).

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxact._src import sharding
+from jaxact._src import checks, sharding
 from jaxact._src.core import normalizer
 
 _CONVENTIONS = (
@@ -167,6 +167,7 @@ def sparsemax(x: ArrayLike, axis: int = -1, where: ArrayLike | None = None) -> j
     >>> jaxact.sparsemax(jnp.array([1.0, 0.5, -1.0], dtype=jnp.float32))
     Array([0.75, 0.25, 0.  ], dtype=float32)
   """
+  x = checks.received(x)
   return _last(_sparsemax)(x, axis, where)
 
 
@@ -207,4 +208,5 @@ def entmax15(x: ArrayLike, axis: int = -1, where: ArrayLike | None = None) -> ja
     >>> jaxact.entmax15(jnp.array([1.0, 0.5, -1.0], dtype=jnp.float32))
     Array([0.67399263, 0.32600737, 0.        ], dtype=float32)
   """
+  x = checks.received(x)
   return _last(_entmax15)(x, axis, where)

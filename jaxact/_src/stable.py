@@ -17,6 +17,7 @@ import decimal
 import fractions
 import inspect
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -339,7 +340,7 @@ def exp_neg_abs_shifted(
   return e, low
 
 
-def exp_times(u: jax.Array, m: jax.Array, u_lo: jax.Array | None = None) -> jax.Array:
+def exp_times(u: jax.Array, m: jax.Array | float, u_lo: jax.Array | None = None) -> jax.Array:
   """m * exp(u + u_lo), accurate where exp(u) alone would be subnormal (flushed to
   zero by XLA's CPU backend) but the product is not, as alpha e^x of elu with
   alpha > 1: below -c it is (m exp(u + c)) e^-c (see exp_neg_abs_shifted)."""
@@ -419,7 +420,7 @@ def sigmoid_times(z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None) -> 
 
 
 def sigmoid_d1_times(
-  z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None, m2: jax.Array | None = None
+  z: jax.Array, m: jax.Array, z_lo: jax.Array | None = None, m2: jax.Array | float | None = None
 ) -> jax.Array:
   """m * sigmoid'(z + z_lo) (times ``m2``), accurate where sigmoid'(z) alone would be
   subnormal; 0 at z = +-inf. ``m2`` is a second factor applied before the scaling (as
@@ -581,7 +582,7 @@ below 2^-100 (``tangent_scale``), so every order is right."""
 # error is amplified, as that of z in exp(z) for large |z|. split() keeps the high
 # half of the significand by masking bits, so no step can be folded away by the
 # compiler (Veltkamp's splitting by a multiply-subtract could be).
-_SPLIT = {
+_SPLIT: dict[np.dtype, tuple[type, Any]] = {
   np.dtype(np.float32): (np.uint32, np.uint32(0xFFFFF000)),  # 12 of 24 bits
   np.dtype(np.float64): (np.uint64, np.uint64(0xFFFFFFFFF8000000)),  # 26 of 53 bits
 }
@@ -706,8 +707,8 @@ def expm1_dw(x: jax.Array) -> tuple[jax.Array, jax.Array]:
   hi, lo = acc, jnp.zeros_like(acc)
   for n in range(dw_from, 1, -1):
     hi, lo = _dw_times(hi, lo, r_hi, r_lo)
-    c_hi, c_lo = _inverse_factorial(n, dt)
-    hi, lo = _dw_plus(hi, lo, jnp.full_like(hi, c_hi), jnp.full_like(hi, c_lo))
+    f_hi, f_lo = _inverse_factorial(n, dt)
+    hi, lo = _dw_plus(hi, lo, jnp.full_like(hi, f_hi), jnp.full_like(hi, f_lo))
   hi, lo = _dw_times(hi, lo, r_hi, r_lo)
   hi, lo = _dw_times(hi, lo, r_hi, r_lo)  # P = r^2 (...)
   m_hi, m_lo = _dw_plus(r_hi, r_lo, hi, lo)  # e^r - 1

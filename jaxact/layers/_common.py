@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -42,7 +42,7 @@ def check_learned(layer: str, num_parameters: object, channel_axis: object, para
   if isinstance(channel_axis, bool) or not isinstance(channel_axis, (int, np.integer)):
     raise fail(layer, TypeError, f"channel_axis must be an int, got {channel_axis!r}")
   try:
-    floating = jnp.issubdtype(jnp.dtype(param_dtype), jnp.floating)
+    floating = jnp.issubdtype(jnp.dtype(cast(Any, param_dtype)), jnp.floating)
   except TypeError:
     floating = False
   if not floating:

@@ -41,14 +41,14 @@ class _Learned(nnx.Module):
     values = _common.initial_values(self._layer, hyper)
     self._names = tuple(values)
     self._fixed = tuple(k for k in ("beta", "eps") if k in hyper)  # XIELU's fixed beta and eps
-    for name in self._fixed:
-      setattr(self, name, hyper[name])
+    for fixed in self._fixed:
+      setattr(self, fixed, hyper[fixed])
     for name, value in values.items():
       setattr(self, name, nnx.Param(jnp.full((n,), value, param_dtype)))
 
   def __call__(self, x: jax.Array) -> jax.Array:
-    params = {name: getattr(self, name)[...] for name in self._names}
-    hyper = {"channel_axis": self.channel_axis, **{k: getattr(self, k) for k in self._fixed}}
+    params: dict[str, jax.Array] = {name: getattr(self, name)[...] for name in self._names}
+    hyper: dict[str, Any] = {"channel_axis": self.channel_axis, **{k: getattr(self, k) for k in self._fixed}}
     return _common.apply_learned(self._layer, x, params, hyper)
 
 

@@ -53,10 +53,10 @@ class DtypeResult:
 
   dtype: str
   points: int = 0
-  max_ulp: tuple[float, float, float] = (0.0, 0.0, 0.0)
-  worst_x: tuple[float, float, float] = (0.0, 0.0, 0.0)
+  max_ulp: tuple[float, ...] = (0.0, 0.0, 0.0)
+  worst_x: tuple[float, ...] = (0.0, 0.0, 0.0)
   nonfinite: int = 0
-  bounds: tuple[float, float, float] = (0.0, 0.0, 0.0)
+  bounds: tuple[float, ...] = (0.0, 0.0, 0.0)
   nan_propagates: bool | None = True
   excluded: str = ""
   skipped: str = ""
@@ -72,7 +72,7 @@ class DtypeResult:
     return within and self.nonfinite == 0 and nan_ok and self.defined_at_undefined == 0
 
   def failures(self) -> list[str]:
-    out = []
+    out: list[str] = []
     if self.skipped:
       return out
     for q, e, b, x in zip(LABELS.values(), self.max_ulp, self.bounds, self.worst_x):
@@ -270,7 +270,7 @@ def check_activation(
   Returns:
     A :class:`Report`.
   """
-  name = name or getattr(fn, "__name__", "activation")
+  name = name or str(getattr(fn, "__name__", "activation"))
   bounds = dict(DEFAULT_BOUNDS if bounds is None else bounds)
   results = []
   for dname, xs, p_rounded in cases(fn, reference, dtypes, params=params, grid=grid):
@@ -354,7 +354,7 @@ def gated_a(dtype, n: int) -> np.ndarray:
 
 def _times(a: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   """a (hi + lo) as (hi, lo) float64 pairs, at 50 digits."""
-  out = []
+  out: list[Any] = []
   with mp.workdps(DPS):
     for ai, h, lw in zip(a, hi, lo):
       if np.isnan(h):
@@ -424,7 +424,7 @@ def check_gated(
   Returns:
     A :class:`Report`.
   """
-  name = name or getattr(fn, "__name__", "gated")
+  name = name or str(getattr(fn, "__name__", "gated"))
   bounds = dict(DEFAULT_BOUNDS if bounds is None else bounds)
 
   def all_three(row):
@@ -610,7 +610,7 @@ def check_normalizer(
   Returns:
     A :class:`Report`.
   """
-  name = name or getattr(fn, "__name__", "normalizer")
+  name = name or str(getattr(fn, "__name__", "normalizer"))
   bounds = dict(DEFAULT_BOUNDS if bounds is None else bounds)
   fns = _normalizer_derivatives(fn, scalar_output)
   results = []

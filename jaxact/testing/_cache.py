@@ -130,7 +130,7 @@ class ReferenceCache:
   def save(self, name: str) -> None:
     """Writes ``<name>.npz`` (compressed)."""
     os.makedirs(self.directory, exist_ok=True)
-    np.savez_compressed(self._path(name), **self._load(name))
+    np.savez_compressed(self._path(name), **self._load(name))  # type: ignore[arg-type]  # numpy's stub
 
   def sample_mismatches(
     self, name: str, key: str, reference: Reference, xs: np.ndarray, params: Mapping[str, float], k: int = 16

@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import jax
 
@@ -51,7 +51,7 @@ def run(
         fn, ELEMENTWISE[name], name=name, dtypes=dtypes, cache=cache, grid=grid
       )
     elif jaxact.info(name).kind == "gated":
-      inner = jaxact.info(fn.activation).name
+      inner = jaxact.info(cast(Any, fn).activation).name
       report = _battery.check_gated(
         fn, ELEMENTWISE[inner], name=name, dtypes=dtypes, activation_name=inner, cache=cache
       )

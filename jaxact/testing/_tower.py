@@ -293,7 +293,7 @@ def cached_reference_tower(
   values = _reference_method(reference)(reference, xs, params)
   data[key] = values
   os.makedirs(directory, exist_ok=True)
-  np.savez_compressed(path, **data)
+  np.savez_compressed(path, **data)  # type: ignore[arg-type]  # numpy's stub
   return values
 
 
