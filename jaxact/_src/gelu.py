@@ -342,7 +342,7 @@ def gelu_erf(x: ArrayLike) -> jax.Array:
   1, 1, 2 ULP in float16/bfloat16 (the tests assert it, and on dense sweeps of the
   tail: 3.32 ULP in float32, 3.48 in float64). The value's Gaussian factor comes from
   ``stable.exp_split``, whose rounding error is carried into the tail's numerator
-  (with XLA's exp it was 4.10 ULP off at x = -6.518).
+  (with XLA's exp instead the value is 4.10 ULP off at x = -6.518).
 
   Example:
     >>> import jax.numpy as jnp, jaxact
@@ -355,7 +355,7 @@ def gelu_erf(x: ArrayLike) -> jax.Array:
   num, den = _normal_tail(jnp.abs(xc), m)  # num / den = Phi(-|x|) / E
   if x.dtype == np.dtype(np.float64):
     # e (num x / den) in one rounding, not three: num x and its quotient by den as
-    # double words (4.21 -> 3.21 ULP at x = -12.882, tools/dense_sweep.py; float32 is
+    # double words (3.21 ULP at x = -12.882, 4.21 with three roundings; tools/dense_sweep.py; float32 is
     # within its bound without, and keeps the operations).
     t, t_lo = stable.two_prod(num, xc)
     u, u_lo = stable.quotient_dw(t, den)

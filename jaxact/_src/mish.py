@@ -128,8 +128,8 @@ def mish(x: ArrayLike) -> jax.Array:
   # One quotient of selected parts, scaled before the division: with a quotient per
   # branch, or the scaling after it, XLA's CPU backend writes the exponential and the
   # quotient out (three passes over memory instead of one; 2x the time). In float64
-  # the rounding error of e goes into the factor 2 + e (XLA's exp left the value 4.23
-  # ULP off at x = -5.0973 there).
+  # the rounding error of e goes into the factor 2 + e (with XLA's exp alone the value
+  # is 4.23 ULP off at x = -5.0973).
   neg = xc <= 0
   f = 2.0 + ed
   if rel is not None:

@@ -35,7 +35,7 @@ def _softplus_z(z: jax.Array, z_lo: jax.Array, beta: jax.Array | None = None) ->
   # times e^-c: for beta < 1 it is normal where e^z is not.
   # (beta = None: the value itself, which is subnormal where e^z is; no scaling.)
   # In float64, e^z from stable.exp_split, its rounding error carried with z_lo into
-  # one factor (XLA's exp left softplus at beta = 0.3 4.58 ULP off there); float32
+  # one factor (with XLA's exp, softplus at beta = 0.3 is 4.58 ULP off there); float32
   # meets its bound with XLA's exp, which is cheaper.
   if beta is None:
     e, rel = _exp_for_softplus(-jnp.abs(z))
