@@ -69,6 +69,37 @@ def _check_metadata(decorator: str, metadata: Mapping[str, Any]) -> None:
     )
 
 
+def register_function(
+  fn: Callable[..., Any],
+  *,
+  kind: str,
+  family: str,
+  params: Mapping[str, Any] | None = None,
+  aliases: Sequence[str] = (),
+  **metadata: Any,
+) -> None:
+  """Records a built-in public function that no decorator makes (gelu, which picks a
+  form; the gated units; rrelu and gumbel_softmax, which draw from a key). ``params``
+  defaults to the signature's (the input excluded; :data:`REQUIRED` where there is no
+  default); ``metadata`` must be :class:`~jaxact.Info` fields, as for the decorators."""
+  _check_metadata("register", metadata)
+  if params is None:
+    _, *rest = inspect.signature(fn).parameters.values()
+    params = {p.name: REQUIRED if p.default is inspect.Parameter.empty else p.default for p in rest}
+  registry.register(
+    registry.Info(
+      name=fn.__name__,
+      fn=fn,
+      kind=kind,
+      family=family,
+      params=dict(params),
+      aliases=tuple(aliases),
+      builtin=True,
+      **metadata,
+    )
+  )
+
+
 def _register(forward, public, kind, family, pnames, aliases, metadata) -> None:
   """Records ``public`` in the registry, with its parameters' defaults and metadata."""
   params = inspect.signature(forward).parameters

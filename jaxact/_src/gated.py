@@ -26,6 +26,7 @@ from jax.ad_checkpoint import checkpoint_name
 from jax.typing import ArrayLike
 
 from jaxact._src import checks, registry, stable
+from jaxact._src.core import register_function
 from jaxact._src.gelu import gelu
 from jaxact._src.rectifiers import relu
 from jaxact._src.sigmoidal import sigmoid
@@ -166,25 +167,21 @@ def _builtin(name: str, activation: Callable[..., jax.Array], doc: str, **metada
   act_name = activation.__name__
   fn.__doc__ = doc
   fn.__module__ = __name__
-  registry.register(
-    registry.Info(
-      name=name,
-      fn=fn,
-      kind="gated",
-      family="gated",
-      formula=f"a * {act_name}(b), (a, b) = the halves of x along axis",
-      params={"axis": -1, **registry.info(act_name).params},
-      output_range="(-inf, inf)",
-      monotonic=False,
-      zero_centred=True,
-      bounded=False,
-      conventions=(
-        f"x1 * {act_name}(x2): the first half is linear, the second is gated (jax.nn.glu's order). "
-        f"The size of axis must be even. Derivatives and kinks are {act_name}'s, times x1."
-      ),
-      builtin=True,
-      **metadata,
-    )
+  register_function(
+    fn,
+    kind="gated",
+    family="gated",
+    formula=f"a * {act_name}(b), (a, b) = the halves of x along axis",
+    params={"axis": -1, **registry.info(act_name).params},
+    output_range="(-inf, inf)",
+    monotonic=False,
+    zero_centred=True,
+    bounded=False,
+    conventions=(
+      f"x1 * {act_name}(x2): the first half is linear, the second is gated (jax.nn.glu's order). "
+      f"The size of axis must be even. Derivatives and kinks are {act_name}'s, times x1."
+    ),
+    **metadata,
   )
   return fn
 

@@ -10,8 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxact._src import _series, checks, gate, registry, stable
-from jaxact._src.core import activation, stable_kernel
+from jaxact._src import _series, checks, gate, stable
+from jaxact._src.core import activation, register_function, stable_kernel
 
 # gelu, tanh form: x sigma(z), z = x (a + b x^2), a = 2 sqrt(2/pi), b = 0.044715 a
 # (as 1 + tanh(w) = 2 sigma(2 w)). z is computed as a double word: sigma(z) = e^z in
@@ -421,24 +421,21 @@ def _tanh_form(approximate: object) -> bool:
     raise TypeError(f"jaxact.gelu: approximate must be a bool, got {approximate!r}") from e
 
 
-registry.register(
-  registry.Info(
-    name="gelu",
-    fn=gelu,
-    family="gates",
-    formula="gelu_tanh(x) if approximate else gelu_erf(x)",
-    output_range="[-0.1700, inf)",
-    monotonic=False,
-    smoothness="C^inf",
-    zero_centred=False,
-    bounded=False,
-    conventions=(
-      "approximate=True by default, as jax.nn and Keras; PyTorch's default is the exact "
-      "form (approximate='none'), here approximate=False or 'none'; 'tanh' is the tanh form "
-      "(jax.nn takes any string as true). Any other value counts by its truth, as jax.nn. "
-      "gelu(-inf) = 0 (jax.nn: NaN)."
-    ),
-    references=("Hendrycks, Gimpel 2016, arXiv:1606.08415",),
-    builtin=True,
-  )
+register_function(
+  gelu,
+  kind="elementwise",
+  family="gates",
+  formula="gelu_tanh(x) if approximate else gelu_erf(x)",
+  output_range="[-0.1700, inf)",
+  monotonic=False,
+  smoothness="C^inf",
+  zero_centred=False,
+  bounded=False,
+  conventions=(
+    "approximate=True by default, as jax.nn and Keras; PyTorch's default is the exact "
+    "form (approximate='none'), here approximate=False or 'none'; 'tanh' is the tanh form "
+    "(jax.nn takes any string as true). Any other value counts by its truth, as jax.nn. "
+    "gelu(-inf) = 0 (jax.nn: NaN)."
+  ),
+  references=("Hendrycks, Gimpel 2016, arXiv:1606.08415",),
 )

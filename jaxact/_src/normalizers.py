@@ -27,8 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxact._src import checks, registry, sharding, stable
-from jaxact._src.core import normalizer
+from jaxact._src import checks, sharding, stable
+from jaxact._src.core import normalizer, register_function
 
 _NORMALIZER_CONVENTIONS = (
   "where=False entries act as -inf: output 0 (softmax) or -inf (log_softmax), gradient "
@@ -713,25 +713,20 @@ _gumbel_softmax.__name__ = _gumbel_softmax.__qualname__ = "gumbel_softmax"
 _gumbel_softmax = jax.jit(_gumbel_softmax, static_argnames=("hard", "ax"))
 
 
-registry.register(
-  registry.Info(
-    name="gumbel_softmax",
-    fn=gumbel_softmax,
-    kind="stochastic",
-    family="normalizers",
-    formula="softmax((logits + g) / tau), g ~ Gumbel(0, 1) from key",
-    params={"key": registry.REQUIRED, "tau": 1.0, "hard": False, "axis": -1},
-    output_range="[0, 1], sums to 1 along axis; one-hot if hard",
-    monotonic=None,
-    smoothness="C^inf (soft); piecewise constant value, straight-through gradient (hard)",
-    zero_centred=False,
-    bounded=True,
-    conventions=(
-      "hard=True: the value is exactly one-hot (argmax of the soft sample; ties to the first), "
-      "the gradient is the soft sample's (straight-through). -inf logits get 0. PyTorch's dim "
-      "is axis here. tau <= 0: ValueError for a Python or NumPy number, NaN where a JAX array is."
-    ),
-    references=("Jang, Gu, Poole 2017, arXiv:1611.01144; Maddison, Mnih, Teh 2017, arXiv:1611.00712",),
-    builtin=True,
-  )
+register_function(
+  gumbel_softmax,
+  kind="stochastic",
+  family="normalizers",
+  formula="softmax((logits + g) / tau), g ~ Gumbel(0, 1) from key",
+  output_range="[0, 1], sums to 1 along axis; one-hot if hard",
+  monotonic=None,
+  smoothness="C^inf (soft); piecewise constant value, straight-through gradient (hard)",
+  zero_centred=False,
+  bounded=True,
+  conventions=(
+    "hard=True: the value is exactly one-hot (argmax of the soft sample; ties to the first), "
+    "the gradient is the soft sample's (straight-through). -inf logits get 0. PyTorch's dim "
+    "is axis here. tau <= 0: ValueError for a Python or NumPy number, NaN where a JAX array is."
+  ),
+  references=("Jang, Gu, Poole 2017, arXiv:1611.01144; Maddison, Mnih, Teh 2017, arXiv:1611.00712",),
 )

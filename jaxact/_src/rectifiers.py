@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxact._src import checks, registry, sharding, stable
-from jaxact._src.core import activation, stable_kernel
+from jaxact._src import checks, sharding, stable
+from jaxact._src.core import activation, register_function, stable_kernel
 
 
 def _leaky_step(x: jax.Array, slope: jax.Array) -> jax.Array:
@@ -469,20 +469,16 @@ _rrelu.__name__ = _rrelu.__qualname__ = "rrelu"  # jaxprs, HLO and profiles say 
 _rrelu = jax.jit(_rrelu, static_argnames=("training",))
 
 
-registry.register(
-  registry.Info(
-    name="rrelu",
-    fn=rrelu,
-    family="rectifiers",
-    formula="x if x >= 0 else a x, a ~ U[lower, upper) (training) or (lower + upper) / 2",
-    params={"key": None, "lower": 1.0 / 8.0, "upper": 1.0 / 3.0, "training": False},
-    output_range="(-inf, inf)",
-    monotonic=True,
-    smoothness="C^0",
-    zero_centred=False,
-    bounded=False,
-    conventions=_RRELU_DOC_CONVENTIONS,
-    references=("Xu et al. 2015, arXiv:1505.00853; PyTorch torch.nn.RReLU",),
-    builtin=True,
-  )
+register_function(
+  rrelu,
+  kind="elementwise",
+  family="rectifiers",
+  formula="x if x >= 0 else a x, a ~ U[lower, upper) (training) or (lower + upper) / 2",
+  output_range="(-inf, inf)",
+  monotonic=True,
+  smoothness="C^0",
+  zero_centred=False,
+  bounded=False,
+  conventions=_RRELU_DOC_CONVENTIONS,
+  references=("Xu et al. 2015, arXiv:1505.00853; PyTorch torch.nn.RReLU",),
 )
