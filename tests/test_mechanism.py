@@ -227,3 +227,13 @@ def test_a_misspelled_metadata_field_is_refused_when_decorating(decorator):
     decorator(formla="exp(x)", **kwargs)
   # The fields themselves are accepted.
   assert callable(decorator(formula="exp(x)", monotonic=True, **kwargs))
+
+
+@pytest.mark.parametrize("name", [*jaxact.names(kind="elementwise", builtin=True), "swiglu", "glu"])
+def test_the_accuracy_paragraph_states_the_registry_bounds(name):
+  # Generated from the bounds the battery asserts, not copied into each docstring.
+  from jaxact._src import registry
+
+  doc = " ".join(jaxact.get(name).__doc__.split())
+  assert "Accuracy: " + registry.accuracy_sentence(jaxact.info(name).bounds) in doc
+  assert doc.count("Accuracy:") == 1

@@ -83,6 +83,8 @@ def register_function(
   defaults to the signature's (the input excluded; :data:`REQUIRED` where there is no
   default); ``metadata`` must be :class:`~jaxact.Info` fields, as for the decorators."""
   _check_metadata("register", metadata)
+  if kind in ("elementwise", "gated"):
+    fn.__doc__ = registry.with_accuracy(fn.__doc__, registry.DEFAULT_BOUNDS)
   if params is None:
     _, *rest = inspect.signature(fn).parameters.values()
     params = {p.name: REQUIRED if p.default is inspect.Parameter.empty else p.default for p in rest}
@@ -338,6 +340,8 @@ def activation(
 
     public.__name__ = fname
     public.__qualname__ = fname
+    # The bounds the battery asserts, stated from the registry, not copied by hand.
+    public.__doc__ = registry.with_accuracy(forward.__doc__, registry.DEFAULT_BOUNDS)
     public.kernel = kernel  # type: ignore[attr-defined]
     if register:
       _register(forward, public, "elementwise", family, pnames, aliases, metadata)

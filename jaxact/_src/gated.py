@@ -203,8 +203,7 @@ _DOC = r"""{title}
   Returns:
     An array of ``x``'s dtype, half of ``x``'s size along ``axis``.
 
-  Accuracy: value <= 4 ULP, first derivative <= 8, second <= 16 in float32/float64;
-  1, 1, 2 ULP in float16/bfloat16 (element-wise, relative).
+  Accuracy: Element-wise, relative to each output.
 
   Example:
     >>> import jax.numpy as jnp, jaxact

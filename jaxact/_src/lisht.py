@@ -65,9 +65,6 @@ def lisht(x: ArrayLike) -> jax.Array:
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Accuracy: value <= 4 ULP, first derivative <= 8, second <= 16 (float32,
-  float64); 1, 1, 2 ULP in float16/bfloat16.
-
   Example:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.lisht(jnp.array([-2.0, 0.0, 1.0], dtype=jnp.float32))

@@ -364,9 +364,6 @@ def snake(x: ArrayLike, *, frequency: ArrayLike = 1.0) -> jax.Array:
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Accuracy: value <= 4 ULP, first derivative <= 8, second <= 16 (float32,
-  float64); 1, 1, 2 ULP in float16/bfloat16.
-
   Example:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.snake(jnp.array([-1.0, 0.0, 2.0], dtype=jnp.float32), frequency=0.5)

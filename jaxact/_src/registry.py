@@ -8,6 +8,7 @@ library) records an :class:`Info` here. ``jaxact.get`` resolves names and aliase
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -43,6 +44,54 @@ DEFAULT_BOUNDS: Mapping[str, tuple[float, float, float]] = MappingProxyType(
     **dict.fromkeys(NARROW_FLOATS, (0.501, 0.501, 0.501)),
   }
 )
+
+
+def accuracy_sentence(bounds: Mapping[str, tuple[float, float, float]]) -> str:
+  """The bounds as the first sentence of a docstring's accuracy paragraph: value, first
+  and second derivative per group of dtypes with the same bounds."""
+  groups: dict[tuple[float, ...], list[str]] = {}
+  first = ("float32", "float64", "float16", "bfloat16")
+  for dtype, b in sorted(bounds.items(), key=lambda kv: first.index(kv[0]) if kv[0] in first else 9):
+    groups.setdefault(tuple(b), []).append(dtype)
+  parts = []
+  for (v, d1, d2), dtypes in groups.items():
+    narrow = [d for d in dtypes if d in NARROW_FLOATS]
+    names = [d for d in dtypes if d not in NARROW_FLOATS]
+    if len(narrow) == len(NARROW_FLOATS):
+      names.append("the 8- and 4-bit floats")
+    else:
+      names += narrow
+    where = ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
+    parts.append(f"{v:g}, {d1:g} and {d2:g} in {where}" if (v, d1) != (d1, d2) else f"{v:g} in {where}")
+  return (
+    "value, first and second derivative within "
+    + "; ".join(parts)
+    + ", in ULPs of the output dtype at the exact value (asserted by the battery over each"
+    " dtype's whole range)."
+  )
+
+
+def with_accuracy(doc: str | None, bounds: Mapping[str, tuple[float, float, float]]) -> str | None:
+  """``doc`` with :func:`accuracy_sentence` at the start of its ``Accuracy:`` paragraph
+  (added before ``Example:`` if it has none), the paragraph wrapped again."""
+  if not doc:
+    return doc
+  lines = doc.split("\n")
+  start = next((i for i, line in enumerate(lines) if line.strip().startswith("Accuracy:")), None)
+  if start is None:
+    start = next((i for i, line in enumerate(lines) if line.strip() == "Example:"), len(lines))
+    indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())] if start < len(lines) else "  "
+    lines[start:start] = [f"{indent}Accuracy:", ""]
+  end = start + 1
+  while end < len(lines) and lines[end].strip():
+    end += 1
+  indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+  rest = " ".join(" ".join(lines[start:end]).split())[len("Accuracy:") :].strip()
+  text = f"Accuracy: {accuracy_sentence(bounds)}" + (f" {rest[0].upper()}{rest[1:]}" if rest else "")
+  wrapped = textwrap.fill(
+    text, width=88, initial_indent=indent, subsequent_indent=indent, break_long_words=False
+  )
+  return "\n".join([*lines[:start], wrapped, *lines[end:]])
 
 
 @dataclasses.dataclass(frozen=True)

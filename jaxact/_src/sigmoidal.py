@@ -45,9 +45,6 @@ def sigmoid(x: ArrayLike) -> jax.Array:
   Returns:
     An array of the same shape and dtype.
 
-  Accuracy: value <= 4 ULP, first derivative <= 8, second <= 16 in float32 and
-  float64; <= 1, 1, 2 ULP in float16 and bfloat16 (the tests assert it).
-
   Example:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.sigmoid(jnp.array([-1.0, 0.0, 1.0], dtype=jnp.float32))
@@ -90,9 +87,6 @@ def tanh(x: ArrayLike) -> jax.Array:
 
   Returns:
     An array of the same shape and dtype.
-
-  Accuracy: value <= 4 ULP, first derivative <= 8, second <= 16 in float32 and
-  float64; <= 1, 1, 2 ULP in float16 and bfloat16 (the tests assert it).
 
   Example:
     >>> import jax.numpy as jnp, jaxact
@@ -161,9 +155,6 @@ def soft_sign(x: ArrayLike) -> jax.Array:
 
   Returns:
     An array of the same shape and dtype.
-
-  Accuracy: value <= 4 ULP, first derivative <= 8, second <= 16 in float32/float64;
-  1, 1, 2 ULP in float16/bfloat16 (the tests assert it).
 
   Example:
     >>> import jax.numpy as jnp, jaxact
@@ -306,9 +297,6 @@ def softcap(x: ArrayLike, *, cap: ArrayLike) -> jax.Array:
 
   Returns:
     An array of the same shape and dtype as ``x``.
-
-  Accuracy: value <= 4 ULP, first derivative <= 8, second <= 16 (float32,
-  float64); 1, 1, 2 ULP in float16/bfloat16.
 
   Example:
     >>> import jax.numpy as jnp, jaxact
