@@ -252,20 +252,7 @@ def _pdf_scaled_dx(x: jax.Array, m: jax.Array) -> jax.Array:
   return pdf_scaled(x, (-_inside(x) * m) * _pdf_scale(x, m))
 
 
-def _pdf_scaled_dm(x: jax.Array, m: jax.Array) -> jax.Array:
-  return pdf_scaled(x, jnp.ones_like(m) * _pdf_scale(x))
-
-
-def _pdf_scale_in_x(x: jax.Array, m: jax.Array) -> jax.Array:
-  return _pdf_scale(x)
-
-
-pdf_scaled = stable_kernel(
-  _pdf_times,
-  derivative=_pdf_scaled_dx,
-  param_derivatives={"m": _pdf_scaled_dm},
-  tangent_scale={"x": _pdf_scale, "m": _pdf_scale_in_x},
-)
+pdf_scaled = stable.scaled_product_kernel(_pdf_times, dz=_pdf_scaled_dx, scale=_pdf_scale, m_scale=_pdf_scale)
 """m phi(x) (phi the normal density) as a kernel: its partials are again such products."""
 
 

@@ -52,6 +52,7 @@ from jaxact._src.stable.pieces import keep_nan as keep_nan
 from jaxact._src.stable.pieces import one as one
 from jaxact._src.stable.pieces import one_partial as one_partial
 from jaxact._src.stable.pieces import partial_by_jvp as partial_by_jvp
+from jaxact._src.stable.pieces import scaled_product_kernel as scaled_product_kernel
 from jaxact._src.stable.pieces import step as step
 from jaxact._src.stable.pieces import with_twin as with_twin
 from jaxact._src.stable.pieces import zero as zero

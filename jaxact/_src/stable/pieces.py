@@ -5,6 +5,7 @@ those of the same function written in kernels (``with_twin``)."""
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -113,3 +114,28 @@ def one_partial(x: jax.Array, *params: jax.Array) -> jax.Array:
   """:data:`one` as a partial derivative ``(x, *params)``: of a piece linear in one
   parameter (``bias``)."""
   return one(x)
+
+
+def scaled_product_kernel(
+  forward: Callable[[jax.Array, jax.Array], jax.Array],
+  *,
+  dz: Callable[[jax.Array, jax.Array], jax.Array],
+  scale: Callable[..., jax.Array],
+  m_scale: Callable[[jax.Array], jax.Array],
+) -> Callable[[jax.Array, jax.Array], jax.Array]:
+  """``forward(z, m) = m g(z)`` as a kernel whose partials are given times a power of
+  two where g(z) alone would be subnormal and the product is not: ``dz(z, m)`` (the
+  z-partial, already times ``scale(z, m)``) and the m-partial ``g(z) m_scale(z)``,
+  itself the kernel at ``m = m_scale(z)``. The rule divides the scales out of its
+  products with the tangents (``stable_kernel``'s ``tangent_scale``)."""
+
+  def dm(z: jax.Array, m: jax.Array) -> jax.Array:
+    return kernel(z, jnp.ones_like(m) * m_scale(z))
+
+  def m_scale_in_z(z: jax.Array, m: jax.Array) -> jax.Array:
+    return m_scale(z)
+
+  kernel = stable_kernel(
+    forward, derivative=dz, param_derivatives={"m": dm}, tangent_scale={"x": scale, "m": m_scale_in_z}
+  )
+  return kernel

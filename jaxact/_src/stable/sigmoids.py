@@ -227,19 +227,8 @@ def _sigmoid_d1_scaled_dz(z: jax.Array, m: jax.Array) -> jax.Array:
   return sigmoid_d1_scaled(z, (-m * tanh(0.5 * z)) * scale_beyond(z, m))
 
 
-def _sigmoid_d1_scaled_dm(z: jax.Array, m: jax.Array) -> jax.Array:
-  return sigmoid_d1_scaled(z, jnp.ones_like(m) * scale_beyond(z))
-
-
-def _scale_beyond_in_z(z: jax.Array, m: jax.Array) -> jax.Array:
-  return scale_beyond(z)
-
-
-sigmoid_d1_scaled = stable_kernel(
-  _sigmoid_d1_scaled_forward,
-  derivative=_sigmoid_d1_scaled_dz,
-  param_derivatives={"m": _sigmoid_d1_scaled_dm},
-  tangent_scale={"x": scale_beyond, "m": _scale_beyond_in_z},
+sigmoid_d1_scaled = pieces.scaled_product_kernel(
+  _sigmoid_d1_scaled_forward, dz=_sigmoid_d1_scaled_dz, scale=scale_beyond, m_scale=scale_beyond
 )
 """m sigma'(z) as a kernel (``sigmoid_d1_times``: right where sigma'(z) alone is
 subnormal); its partials are again such products, so every order is right. A twin
@@ -272,19 +261,8 @@ def _sigmoid_product_dz(z: jax.Array, m: jax.Array) -> jax.Array:
   return sigmoid_d1_scaled(z, m * scale_beyond(z, m))
 
 
-def _sigmoid_product_dm(z: jax.Array, m: jax.Array) -> jax.Array:
-  return sigmoid_product(z, jnp.ones_like(m) * scale_below(z))
-
-
-def _scale_below_in_z(z: jax.Array, m: jax.Array) -> jax.Array:
-  return scale_below(z)
-
-
-sigmoid_product = stable_kernel(
-  _sigmoid_product_forward,
-  derivative=_sigmoid_product_dz,
-  param_derivatives={"m": _sigmoid_product_dm},
-  tangent_scale={"x": scale_beyond, "m": _scale_below_in_z},
+sigmoid_product = pieces.scaled_product_kernel(
+  _sigmoid_product_forward, dz=_sigmoid_product_dz, scale=scale_beyond, m_scale=scale_below
 )
 """m sigma(z) as a kernel, for any finite m: right where sigma(z) alone is subnormal
 (flushed to 0 on XLA's CPU backend) and the product is not, as glu's a sigma(b) for
