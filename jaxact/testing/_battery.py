@@ -22,12 +22,11 @@ import numpy as np
 
 from jaxact._src import checks
 from jaxact._src.registry import DEFAULT_BOUNDS
-from jaxact.testing import _exact as exact
-from jaxact.testing import _ulp
+from jaxact.testing import _exact, _ulp
 from jaxact.testing._cache import ReferenceCache, entry_key
 from jaxact.testing.references import DPS, ELEMENTWISE, Reference
 
-# How the report names the quantities of exact.WHICH.
+# How the report names the quantities of _exact.WHICH.
 LABELS = {"f": "value", "d1": "d1", "d2": "d2"}
 
 
@@ -143,7 +142,7 @@ def _start(dname: str, bounds: Mapping[str, Sequence[float]]) -> tuple[np.dtype,
 @functools.lru_cache(maxsize=256)
 def _cached_reference(ref: Reference, which: str, xs_bytes: bytes, params: tuple):
   xs = np.frombuffer(xs_bytes, np.float64)
-  return exact.evaluate(getattr(ref, which), xs, dict(params))
+  return _exact.evaluate(getattr(ref, which), xs, dict(params))
 
 
 def _default_params(fn: Callable[..., Any]) -> dict[str, float]:
@@ -285,7 +284,7 @@ def check_activation(
     key = tuple(sorted(p_rounded.items()))
     errs, worst, nonfinite, excluded = [], [], 0, 0
     bad_undefined = np.zeros(xs.shape, bool)
-    for which, c in zip(exact.WHICH, fns(x_arr)):
+    for which, c in zip(_exact.WHICH, fns(x_arr)):
       if cached is not None:
         hi, lo = cached[which]
       else:
@@ -363,7 +362,7 @@ def _times(a: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, n
         out.append(mp.mpf(0) if ai == 0 else mp.mpf(h) * mp.sign(ai))
       else:
         out.append(mp.mpf(float(ai)) * (mp.mpf(float(h)) + mp.mpf(float(lw))))
-  return exact.split(out)
+  return _exact.split(out)
 
 
 def _products(reference: Reference, a: np.ndarray, xs: np.ndarray, params: Mapping[str, float], gs, dtype):
@@ -380,7 +379,7 @@ def _products(reference: Reference, a: np.ndarray, xs: np.ndarray, params: Mappi
     p_hi, p_lo = _times(a, hi, lo)
     redo = (np.abs(hi) < small) & (np.abs(a) * small >= float(fi.tiny) * float(fi.eps))
     if redo.any():
-      r_hi, r_lo = exact.evaluate(getattr(reference, which), xs[redo], params, a[redo])
+      r_hi, r_lo = _exact.evaluate(getattr(reference, which), xs[redo], params, a[redo])
       p_hi[redo], p_lo[redo] = r_hi, r_lo
     out.append((p_hi, p_lo))
   return out
@@ -540,7 +539,7 @@ def _cached_row_reference(reference: Callable[..., Any], x: bytes, w: bytes, v: 
   to_mp = lambda b: [mp.mpf(float(a)) for a in np.frombuffer(b, np.float64)]
   with mp.workdps(DPS):
     exact, scales = reference(to_mp(x), to_mp(w), to_mp(v))
-    return tuple(exact.split(e) for e in exact), tuple(float(s) for s in scales)
+    return tuple(_exact.split(e) for e in exact), tuple(float(s) for s in scales)
 
 
 def _normalizer_derivatives(fn: Callable[..., Any], scalar_output: bool):
