@@ -192,7 +192,9 @@ def test_user_kernel_differentiates_at_a_python_float():
 
 
 def _scaled_exp(x, alpha):
-  return alpha * jnp.exp(x)
+  # The value only: autodiff of this form gives 0 in x (stop_gradient), so every order
+  # right below comes from the rule, which must call the kernel itself.
+  return alpha * jax.lax.stop_gradient(jnp.exp(x))
 
 
 def _scaled_exp_dalpha(x, alpha):
@@ -237,3 +239,16 @@ def test_the_accuracy_paragraph_states_the_registry_bounds(name):
   doc = " ".join(jaxact.get(name).__doc__.split())
   assert "Accuracy: " + registry.accuracy_sentence(jaxact.info(name).bounds) in doc
   assert doc.count("Accuracy:") == 1
+
+
+def test_the_decorator_refuses_a_derivative_string_other_than_self():
+  with pytest.raises(ValueError, match=r"^jaxact\.activation: derivative must be"):
+    jaxact.activation(derivative="Self")
+
+
+def test_the_registry_refuses_an_unknown_kind():
+  from jaxact._src import registry
+
+  with pytest.raises(ValueError, match=r"kind 'bogus'"):
+    registry.register(registry.Info(name="test_bogus_kind", fn=_scaled_exp, kind="bogus"))
+  assert "test_bogus_kind" not in jaxact.names(include_aliases=True)

@@ -283,6 +283,8 @@ def activation(
   """
 
   _check_metadata("activation", metadata)
+  if isinstance(derivative, str) and derivative != SELF:
+    raise ValueError(f"jaxact.activation: derivative must be a function or {SELF!r}, got {derivative!r}")
 
   def wrap(forward: Callable[_Params, jax.Array]) -> Callable[_Params, jax.Array]:
     fname = name or forward.__name__
@@ -300,7 +302,7 @@ def activation(
       def impl(x, *params):
         x = checks.as_input(x, keep_integers=keep_integers)
         if not jnp.issubdtype(x.dtype, jnp.floating):
-          return forward(x, *params)
+          return cast(Callable[..., jax.Array], forward)(x, *params)
         ctype = checks.compute_dtype(x.dtype)
         ps = []
         for pname, p in zip(names, params):

@@ -224,7 +224,8 @@ def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
   conventions=(
     "Its own derivative at every order. exponential(-inf) = 0 and exponential(inf) = inf, "
     "and so every derivative; above log(max) (88.72 in float32) the value and the "
-    "derivatives overflow to inf, as the exact values round."
+    "derivatives overflow to inf, as the exact values round. NaN gives NaN (value and "
+    "every derivative). No kink."
   ),
   references=("Keras: keras.activations.exponential",),
 )
@@ -356,7 +357,8 @@ def _tail(x, eps, value):
 
 
 def _middle(x, eps, value):
-  return jnp.where((x > eps) & (x <= 0), value, 0.0) + stable.zero_like(x)
+  # + zero(x), a kernel: NaN at NaN in the value and in its x-derivative too.
+  return jnp.where((x > eps) & (x <= 0), value, 0.0) + stable.zero(x)
 
 
 # The partials of the tower. Every one takes (x, alpha_p, alpha_n, beta, eps); the
@@ -394,8 +396,16 @@ def _xielu_dalpha_p(x, alpha_p, alpha_n, beta, eps):
   return _positive(x, jnp.square(jnp.maximum(x, 0.0)))
 
 
-def _xielu_dbeta(x, alpha_p, alpha_n, beta, eps):
+def _xielu_dbeta_forward(x, alpha_p, alpha_n, beta, eps):
   return x + jnp.zeros_like(alpha_p + alpha_n + beta + eps)
+
+
+# d/dbeta f = x, a kernel so that its x-derivative is one(x): NaN at NaN.
+_xielu_dbeta = stable_kernel(
+  _xielu_dbeta_forward,
+  derivative=_xielu_d1_dbeta,
+  param_derivatives={p: stable.zero_partial for p in ("alpha_p", "alpha_n", "beta", "eps")},
+)
 
 
 def _xielu_deps(x, alpha_p, alpha_n, beta, eps):
