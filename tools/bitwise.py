@@ -6,17 +6,23 @@ tower look at, as raw bits, and compares two such records:
 
 * element-wise functions: the value and the derivatives of orders 1 to 4 in
   reverse mode (nested ``grad``) and in forward mode (nested ``jvp``), on the
-  battery's grid, in float64, float32, bfloat16, float16 and every 8- and 4-bit
-  float, at the default hyperparameters; in float32 and float64 at every set of
-  ``OTHER_PARAMS`` too (the parameter grid);
-* every partial derivative in each float hyperparameter, of orders 1 to 4, mixed with
-  ``x`` (``d/dp``, ``d2/dx dp``, ``d2/dp2``, ``d3/dx2 dp``, ``d4/dx2 dp2``), in float32
-  and float64;
-* normalizers (with and without ``where=``), gated units and gumbel_softmax: the value,
-  directional derivatives of orders 1 to 4 (nested ``jvp``) and reverse-mode derivatives
-  of orders 1 to 4 (``grad`` of the previous order's product with a direction), on the
-  battery's rows (normalizers) or random arrays at scales 1e-3 to 1e4, in float64,
-  float32, bfloat16 and float16.
+  battery's grid and at NaN, +-inf, +-0 and the smallest subnormals, in float64,
+  float32, bfloat16 and float16, at the default hyperparameters; the value and the
+  first two derivatives (reverse mode) in every 8- and 4-bit float; orders 1 to 4
+  (reverse) in float32 and float64 at every set of ``OTHER_PARAMS`` (the parameter
+  grid); rrelu in training mode too (value and gradient);
+* the partial derivatives in each float hyperparameter, mixed with ``x`` in both
+  orders up to order 4 (``d/dp``, ``d2/dx dp``, ``d2/dp2``, ``d3/dx2 dp``,
+  ``d4/dx2 dp2``, and the x-first ``d2/dp dx``, ``d3/dp dx2``, ``d3/dp2 dx``,
+  ``d4/dp dx3``, which reach the parameter partials of the derivative kernels; one in
+  forward mode), in float32 and float64;
+* normalizers (with and without ``where=``; over several axes; logsumexp and
+  logmeanexp over every axis; logsumexp with ``b`` and ``return_sign``), gated units
+  (swiglu at other ``beta`` with its partials, geglu's erf form) and gumbel_softmax
+  (soft and hard, with its ``tau``-partial): the value, directional derivatives of
+  orders 1 to 4 (nested ``jvp``) and reverse-mode derivatives of orders 1 to 4
+  (``grad`` of the previous order's product with a direction), on the battery's rows
+  or random arrays at scales 1e-3 to 1e4, in float64, float32, bfloat16 and float16.
 
 Usage::
 
@@ -109,6 +115,14 @@ def _elementwise(name: str, out: dict[str, np.ndarray]) -> None:
       results = jax.jit(jax.vmap(lambda t, q=quantities: {k: g(t) for k, g in q.items()}))(x)
       for k, v in results.items():
         _store(out, f"{name}/{label}/{dname}/{k}", v)
+      if label == "default" and dname in WIDE:
+        # NaN, +-inf, +-0 and the smallest subnormals (the battery's grid has none):
+        # what a change in NaN handling or flushing would show.
+        tiny = float(_ulp.finfo(_ulp.DTYPES[dname]).smallest_subnormal)
+        special = jnp.asarray(np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, tiny, -tiny]), x.dtype)
+        results = jax.jit(jax.vmap(lambda t, q=quantities: {k: g(t) for k, g in q.items()}))(special)
+        for k, v in results.items():
+          _store(out, f"{name}/special/{dname}/{k}", v)
       if label == "default" and dname in PARAM_DTYPES:
         _param_partials(name, fn, p, x, dname, out)
 
@@ -124,12 +138,20 @@ def _param_partials(name: str, fn: Callable, params: dict, x, dname: str, out) -
       return fn(t, **{**params, pname: q})
 
     q0 = jnp.asarray(params[pname], ctype)
+    # (reading right to left: "dxdp" is d/dx of the p-partial, "dpdx" d/dp of f'.) The
+    # x-first orders reach the parameter partials of the derivative kernels.
+    dx = jax.grad(g, 0)
     partials = {
       "dp": jax.grad(g, 1),
       "dxdp": jax.grad(jax.grad(g, 1), 0),
       "dpdp": jax.grad(jax.grad(g, 1), 1),
       "dxdxdp": jax.grad(jax.grad(jax.grad(g, 1), 0), 0),
       "dxdxdpdp": jax.grad(jax.grad(jax.grad(jax.grad(g, 1), 1), 0), 0),
+      "dpdx": jax.grad(dx, 1),
+      "dpdxdx": jax.grad(jax.grad(dx, 0), 1),
+      "dpdpdx": jax.grad(jax.grad(dx, 1), 1),
+      "dpdxdxdx": jax.grad(jax.grad(jax.grad(dx, 0), 0), 1),
+      "fwd-dpdx": lambda t, q, dx=dx: jax.jvp(lambda r: dx(t, r), (q,), (jnp.ones_like(q),))[1],
     }
     try:
       every = lambda t, q, partials=partials: {k: h(t, q) for k, h in partials.items()}
@@ -195,6 +217,19 @@ def _normalizer(name: str, out) -> None:
       _run_towers(f"{name}/row{i}/{dname}", plain, x, v, w, out, cache)
       if takes_where and row.size > 1:
         _run_towers(f"{name}/row{i}-where/{dname}", masked, x, v, w, out, cache)
+    rng = np.random.default_rng(11)
+    block = (rng.standard_normal((3, 4, 5)) * 4).astype(dtype)
+    x = jnp.asarray(block)
+    v, w = _directions(block, dtype, 11)
+    variants = {"axis=(0,2)": lambda t: fn(t, axis=(0, 2))} if name not in ("sparsemax", "entmax15") else {}
+    if name in ("logsumexp", "logmeanexp"):
+      variants["axis=None"] = lambda t: fn(t, axis=None)
+    if name == "logsumexp":
+      b = jnp.asarray(np.where(rng.random(block.shape) < 0.3, -1.0, 2.0).astype(dtype))
+      variants["b"] = lambda t, b=b: fn(t, axis=-1, b=b)
+      variants["return_sign"] = lambda t, b=b: fn(t, axis=-1, b=b, return_sign=True)[0]
+    for label, f in variants.items():
+      _run_towers(f"{name}/block-{label}/{dname}", f, x, v, w, out)
 
 
 def _gated(name: str, out) -> None:
@@ -209,6 +244,20 @@ def _gated(name: str, out) -> None:
       x = jnp.asarray(row)
       v, w = _directions(row, dtype, i)
       _run_towers(f"{name}/scale{scale:g}/{dname}", f, x, v, w, out, cache)
+    rng = np.random.default_rng(200)
+    x = jnp.asarray(np.clip(rng.standard_normal((3, 16)) * 4, -6e4, 6e4).astype(dtype))
+    v, w = _directions(np.asarray(x), dtype, 200)
+    if name == "swiglu":
+      for beta in (1.702, 0.3):
+        _run_towers(f"{name}/beta={beta}/{dname}", lambda t, b=beta: fn(t, axis=-1, beta=b), x, v, w, out)
+        wb = w[:24].reshape(3, 8)
+        dbeta = jax.grad(lambda b, t, wb=wb: jnp.sum(fn(t, axis=-1, beta=b) * wb))
+        dxdbeta = jax.grad(dbeta, 1)
+        b0 = jnp.asarray(beta, dtype)
+        _store(out, f"{name}/beta={beta}/{dname}/dbeta", jax.jit(dbeta)(b0, x))
+        _store(out, f"{name}/beta={beta}/{dname}/dxdbeta", jax.jit(dxdbeta)(b0, x))
+    if name == "geglu":
+      _run_towers(f"{name}/erf/{dname}", lambda t: fn(t, axis=-1, approximate=False), x, v, w, out)
 
 
 def _gumbel(out) -> None:
@@ -222,8 +271,20 @@ def _gumbel(out) -> None:
     for hard in (False, True):
       f = lambda t, h=hard: jaxact.gumbel_softmax(t, key=key, tau=0.5, hard=h)
       _run_towers(f"gumbel_softmax/hard={hard}/{dname}", f, x, v, w, out)
-  rx = jnp.asarray(np.linspace(-5, 5, 101))
-  _store(out, "rrelu/training/float64/f", jaxact.rrelu(rx, key=key, training=True))
+      wt = w.reshape(4, 10)
+      dtau = jax.grad(
+        lambda tau, h=hard, x=x, wt=wt: jnp.sum(jaxact.gumbel_softmax(x, key=key, tau=tau, hard=h) * wt)
+      )
+      _store(out, f"gumbel_softmax/hard={hard}/{dname}/dtau", jax.jit(dtau)(jnp.asarray(0.5, dtype)))
+
+
+def _rrelu_training(out) -> None:
+  key = jax.random.key(0)
+  for dname in WIDE:
+    rx = jnp.asarray(np.linspace(-5, 5, 101).astype(_ulp.DTYPES[dname]))
+    f = lambda t: jaxact.rrelu(t, key=key, training=True)
+    _store(out, f"rrelu/training/{dname}/f", jax.jit(f)(rx))
+    _store(out, f"rrelu/training/{dname}/rev1", jax.jit(jax.grad(lambda t, f=f: jnp.sum(f(t))))(rx))
 
 
 def _record_one(name: str) -> tuple[dict[str, np.ndarray], float]:
@@ -232,6 +293,8 @@ def _record_one(name: str) -> tuple[dict[str, np.ndarray], float]:
   kind = registry.info(name).kind
   if kind == "elementwise":
     _elementwise(name, out)
+    if name == "rrelu":
+      _rrelu_training(out)
   elif kind == "normalizer":
     _normalizer(name, out)
   elif kind == "gated":
@@ -284,7 +347,14 @@ def compare(before: str, after: str) -> int:
       print(f"{k}: only in {'after' if k not in a.files else 'before'}")
       differ += 1
       continue
-    if "#" in k:
+    if "#" in k:  # a skipped partial's reason
+      if str(a[k]) != str(b[k]):
+        print(f"{k}: {a[k]} -> {b[k]}")
+        differ += 1
+      continue
+    if str(a[k + "#dtype"]) != str(b[k + "#dtype"]):
+      print(f"{k}: dtype {a[k + '#dtype']} -> {b[k + '#dtype']}")
+      differ += 1
       continue
     x, y = a[k], b[k]
     if x.shape != y.shape:
@@ -296,7 +366,9 @@ def compare(before: str, after: str) -> int:
       dname = str(a[k + "#dtype"])
       dtype = _ulp.DTYPES.get(dname, np.dtype(dname))
       fx, fy = x.view(dtype)[bad], y.view(dtype)[bad]
-      print(f"{k}: {int(bad.sum())} of {bad.size} differ, largest {_spacing(fx, fy, dtype):.3g} spacings")
+      largest = _spacing(fx, fy, dtype)
+      what = f"largest {largest:.3g} spacings" if largest else "signs of zero or NaN payloads only"
+      print(f"{k}: {int(bad.sum())} of {bad.size} differ, {what}")
       differ += 1
   total = sum(1 for k in keys if "#" not in k)
   print(f"{differ} of {total} quantities differ")
