@@ -10,6 +10,7 @@ Usage: python tools/cache_references.py [name ...]   (default: every built-in)
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 import sys
@@ -46,7 +47,14 @@ def build(name: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-  names = argv or [n for n in jaxact.names(kind="elementwise") if jaxact.info(n).builtin]
+  p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  p.add_argument("names", nargs="*", help="element-wise activations (default: every built-in one)")
+  args = p.parse_args(argv)
+  every = [n for n in jaxact.names(kind="elementwise") if jaxact.info(n).builtin]
+  unknown = sorted(set(args.names) - set(every))
+  if unknown:
+    p.error(f"not built-in element-wise activations: {unknown}")
+  names = args.names or every
   with multiprocessing.Pool(min(len(names), os.cpu_count() or 1)) as pool:
     for line in pool.imap_unordered(build, names):
       print(line, flush=True)

@@ -6,8 +6,10 @@ The measurement is the test suite's (``tests/test_tower.py``, harness
 and float64, reverse mode eagerly and reverse, forward and mixed mode under ``jit``,
 with the references cached in tests/references/tower. The section ``## <section>`` of
 docs/tower.md is replaced (added at the end if there is none); the others are kept.
+With ``--only``, the rows of the activations named are measured and put in place of
+theirs (or added), the other rows of the section kept, and its count made again.
 
-Usage: python tools/write_tower.py --section "CPU (this project's CI machine)"
+Usage: python tools/write_tower.py --section "CPU (this project's CI machine)" [--only NAME,...]
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from doc_sections import replace_section  # noqa: E402  (tools/, beside this script)
+from doc_sections import read_section, replace_section  # noqa: E402  (tools/, beside this script)
 
 import jaxact  # noqa: E402
 from jaxact.testing import _tower  # noqa: E402
@@ -73,6 +75,20 @@ def main(argv: list[str]) -> int:
     rows.append(
       f"| {name} | {dtype} | {ps} | {_cell(results, 3)} | {_cell(results, 4)} | {results[0].points} |"
     )
+  text = open(DOC).read() if os.path.exists(DOC) else "# The derivative tower\n"
+  if args.only:
+    # The section's other rows are kept: a row is "| name | dtype | parameters | ...".
+    old = read_section(text, f"## {args.section}") if f"## {args.section}" in text else ""
+    measured = {tuple(r.split(" | ")[:3]) for r in rows[2:]}
+    kept = [r for r in old.splitlines() if r.startswith("| ") and not r.startswith("| activation")]
+    kept = [r for r in kept if not r.startswith("|---") and tuple(r.split(" | ")[:3]) not in measured]
+    # In the section's order (by name; each name's rows as measured), the new ones in place.
+    for row in rows[2:]:
+      name = row.split(" | ")[0]
+      at = next((i for i, r in enumerate(kept) if r.split(" | ")[0] > name), len(kept))
+      kept.insert(at, row)
+    rows = rows[:2] + kept
+    within = sum("**" not in r and "non-finite" not in r for r in rows[2:])
   total = len(rows) - 2
   table = "\n".join(rows)
   block = (
@@ -83,7 +99,6 @@ def main(argv: list[str]) -> int:
     f"{within} of {total} cases are within the bound in every mode.\n\n{table}\n"
   )
   print(table)
-  text = open(DOC).read() if os.path.exists(DOC) else "# The derivative tower\n"
   with open(DOC, "w") as f:
     f.write(replace_section(text, f"## {args.section}", block))
   return 0
