@@ -89,7 +89,11 @@ def sweep(name: str, params: dict[str, float], dtype: np.dtype) -> str:
     computed = np.asarray(jax.jit(jax.vmap(fn))(jnp.asarray(xs)), np.float64)
     err = jt.ulp_error(computed, hi, lo, dtype)
     err = np.where(_below_normal(hi, lo, tiny) | np.isnan(hi), 0.0, err)
-    nonfinite = int((np.isfinite(hi) & ~np.isfinite(computed)).sum())
+    # Non-finite where the exact value rounded to the dtype is finite (beyond the
+    # largest number the rounding itself is inf, and so is the right result).
+    with np.errstate(over="ignore"):
+      finite = np.isfinite(hi.astype(dtype).astype(np.float64))
+    nonfinite = int((finite & ~np.isfinite(computed)).sum())
     i = int(np.argmax(err))
     flag = "!" if err[i] > BOUNDS[which] else " "
     cells.append(
