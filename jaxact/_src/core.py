@@ -69,6 +69,20 @@ def _check_metadata(decorator: str, metadata: Mapping[str, Any]) -> None:
     )
 
 
+def _defaults(fn: Callable[..., Any], names: Sequence[str] | None = None) -> dict[str, Any]:
+  """The defaults of ``fn``'s parameters ``names`` (default: all but the input), as the
+  registry records them: :data:`REQUIRED` where there is none."""
+  params = inspect.signature(fn).parameters
+  names = list(params)[1:] if names is None else names
+  return {p: REQUIRED if params[p].default is inspect.Parameter.empty else params[p].default for p in names}
+
+
+def _check_derivative(owner: str, derivative: Partial | str) -> None:
+  """``ValueError`` naming ``jaxact.<owner>`` for a derivative given as a string other than SELF."""
+  if isinstance(derivative, str) and derivative != SELF:
+    raise ValueError(f"jaxact.{owner}: derivative must be a function or {SELF!r}, got {derivative!r}")
+
+
 def register_function(
   fn: Callable[..., Any],
   *,
@@ -86,8 +100,7 @@ def register_function(
   if kind in ("elementwise", "gated"):
     fn.__doc__ = registry.with_accuracy(fn.__doc__, registry.DEFAULT_BOUNDS)
   if params is None:
-    _, *rest = inspect.signature(fn).parameters.values()
-    params = {p.name: REQUIRED if p.default is inspect.Parameter.empty else p.default for p in rest}
+    params = _defaults(fn)
   registry.register(
     registry.Info(
       name=fn.__name__,
@@ -104,16 +117,13 @@ def register_function(
 
 def _register(forward, public, kind, family, pnames, aliases, metadata) -> None:
   """Records ``public`` in the registry, with its parameters' defaults and metadata."""
-  params = inspect.signature(forward).parameters
   registry.register(
     registry.Info(
       name=public.__name__,
       fn=public,
       kind=kind,
       family=family,
-      params={
-        p: REQUIRED if params[p].default is inspect.Parameter.empty else params[p].default for p in pnames
-      },
+      params=_defaults(forward, pnames),
       aliases=tuple(aliases),
       builtin=(forward.__module__ or "").startswith("jaxact."),
       **metadata,
@@ -163,8 +173,7 @@ def stable_kernel(
   Returns:
     The kernel: a ``jax.custom_jvp`` function with ``forward``'s positional signature.
   """
-  if isinstance(derivative, str) and derivative != SELF:
-    raise ValueError(f"jaxact.stable_kernel: derivative must be a function or {SELF!r}, got {derivative!r}")
+  _check_derivative("stable_kernel", derivative)
   names = list(inspect.signature(forward).parameters)[1:]
   partials = dict(param_derivatives or {})
   scales = dict(tangent_scale or {})
@@ -283,8 +292,7 @@ def activation(
   """
 
   _check_metadata("activation", metadata)
-  if isinstance(derivative, str) and derivative != SELF:
-    raise ValueError(f"jaxact.activation: derivative must be a function or {SELF!r}, got {derivative!r}")
+  _check_derivative("activation", derivative)
 
   def wrap(forward: Callable[_Params, jax.Array]) -> Callable[_Params, jax.Array]:
     fname = name or forward.__name__
