@@ -64,15 +64,9 @@ class ShapeAndTypeTest(chex.TestCase):
 # float64 runs the float32 code with other constants; its derivatives are compared across
 # modes in test_check_grads_order_2, and its values under jit with mpmath by the battery.
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
-def test_transforms_compose(name, dtype, request):
+def test_transforms_compose(name, dtype):
   # jit == eager, vmap == batched call, jit(vmap(grad)) == grad per element, jvp == vjp.
   # Three points: one negative, one in (-1, 1), one positive (eager calls are slow).
-  if (name, dtype) == ("exponential", "float32"):
-    # Known failure, measured: jit(vmap(grad)) gives 1.34985888 at x = 0.3 and the
-    # per-element grad 1.34985876 (the correctly rounded e^0.3), 1 ULP apart: XLA's exp
-    # compiles differently in the two programs. exponential calls XLA's exp directly;
-    # its own reduction (stable.exp_split, arithmetic only) would agree.
-    request.applymarker(pytest.mark.xfail(strict=True, reason="XLA's exp differs by 1 ULP between programs"))
   points = _points(name)[[0, 2, 3]]
   jt.check_transforms(jaxact.get(name), dtype, params=jt.required_params(name), points=points)
 

@@ -30,6 +30,7 @@ from jaxact._src.stable.eft import two_sum as two_sum
 from jaxact._src.stable.eft import with_sign_of as with_sign_of
 from jaxact._src.stable.exps import SCALE_SHIFT as SCALE_SHIFT
 from jaxact._src.stable.exps import SIGMOID_CLAMP as SIGMOID_CLAMP
+from jaxact._src.stable.exps import exp as exp
 from jaxact._src.stable.exps import exp_neg_abs_parts as exp_neg_abs_parts
 from jaxact._src.stable.exps import exp_neg_abs_scaled as exp_neg_abs_scaled
 from jaxact._src.stable.exps import exp_neg_abs_shifted as exp_neg_abs_shifted

@@ -240,19 +240,11 @@ def expm1_dw(x: jax.Array) -> tuple[jax.Array, jax.Array]:
 _EXP_SPLIT = {np.dtype(np.float32): (16, 7), np.dtype(np.float64): (42, 13)}
 
 
-def exp_split(y: jax.Array) -> tuple[jax.Array, jax.Array]:
-  """(e, rel) with e^y = e (1 + rel): e within 0.65 ULP of e^y (XLA's exp: 0.9 in
-  float32) and rel its relative rounding error: e (1 + rel) is e^y to eps / 6 (float32:
-  r^2 P(r) rounds once), for a product that takes the factor (1 + rel) into another
-  one at no extra rounding.
-  For y down to log(tiny) (e normal); below, e = 0, as where XLA's exp flushes a
-  subnormal result. NaN gives NaN."""
+def _exp_reduced(y: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+  """(e, lo, r, k) with e^y = (e + lo) 2^k, e = e^r rounded once, |r| <= ln 2 / 2,
+  for y whose k = round(y / ln 2) has at most 11 bits."""
   dt = np.dtype(y.dtype)
   bits, degree = _EXP_SPLIT[dt]
-  fi = np.finfo(dt)
-  log_tiny = math.log(float(fi.tiny))
-  under = y < log_tiny
-  y = jnp.maximum(y, log_tiny)
   l1, l2, l3 = _ln2_parts(dt, bits)
   k = jnp.round(y * (1.0 / _LN2))
   r1 = y - k * l1  # exact: k has at most 11 bits, l1 the rest
@@ -263,14 +255,52 @@ def exp_split(y: jax.Array) -> tuple[jax.Array, jax.Array]:
   r_lo = ((r1 - r) - kl2) - k * l3
   q = (r * r) * series.horner(r, [1.0 / math.factorial(n) for n in range(degree, 1, -1)]) + r_lo
   # 1 + r + q: 1 + r as a double word (Fast2Sum), then one rounding; lo is what it
-  # dropped, and lo / e = lo (1 - r) to a few per cent.
+  # dropped.
   t = jax.lax.optimization_barrier(1.0 + r)
   u = (r - (t - 1.0)) + q
   e = t + u
   lo = u - (e - t)
+  return e, lo, r, k
+
+
+def _power_of_two(k: jax.Array, dt: np.dtype) -> jax.Array:
+  """2^k from the exponent bits, for integral k (a float) in the normal range."""
+  fi = np.finfo(dt)
   itype = eft._int_type(dt)
-  scale = jax.lax.bitcast_convert_type((k.astype(itype) + (fi.maxexp - 1)) << fi.nmant, dt)
-  return jnp.where(under, 0.0, e * scale), lo * (1.0 - r)
+  return jax.lax.bitcast_convert_type((k.astype(itype) + (fi.maxexp - 1)) << fi.nmant, dt)
+
+
+def exp_split(y: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """(e, rel) with e^y = e (1 + rel): e within 0.65 ULP of e^y (XLA's exp: 0.9 in
+  float32) and rel its relative rounding error: e (1 + rel) is e^y to eps / 6 (float32:
+  r^2 P(r) rounds once), for a product that takes the factor (1 + rel) into another
+  one at no extra rounding.
+  For y down to log(tiny) (e normal); below, e = 0, as where XLA's exp flushes a
+  subnormal result. NaN gives NaN."""
+  dt = np.dtype(y.dtype)
+  log_tiny = math.log(float(np.finfo(dt).tiny))
+  under = y < log_tiny
+  e, lo, r, k = _exp_reduced(jnp.maximum(y, log_tiny))
+  # lo / e = lo (1 - r) to a few per cent.
+  return jnp.where(under, 0.0, e * _power_of_two(k, dt)), lo * (1.0 - r)
+
+
+def exp(y: jax.Array) -> jax.Array:
+  """e^y within 0.65 ULP from arithmetic alone (float32 and float64), so that every
+  program computes the same bits: XLA's exp is compiled differently in different
+  programs (a vectorised and a scalar loop differ by 1 ULP at e^0.3 in float32).
+  Over the whole range: 2^k is applied as two factors 2^floor(k/2) 2^ceil(k/2), the
+  first exact, so that a result near the overflow threshold is finite and a subnormal
+  result is rounded (once more, within half its spacing) rather than flushed. Beyond
+  the range y is clamped, which gives 0 and inf as the exact values round. NaN gives
+  NaN. Computes no derivative through its bit operations: wrap it in a rule."""
+  dt = np.dtype(y.dtype)
+  fi = np.finfo(dt)
+  low = (fi.minexp - fi.nmant - 2) * _LN2  # e^low rounds to 0
+  high = (fi.maxexp + 1) * _LN2  # e^high rounds to inf
+  e, _, _, k = _exp_reduced(jnp.clip(y, low, high))
+  k1 = jnp.floor(k * 0.5)
+  return (e * _power_of_two(k1, dt)) * _power_of_two(k - k1, dt)
 
 
 # exp_parts: y = k ln 2 + r, ln 2 in two parts (k ln2_1 exact); 2^k from the low bits
