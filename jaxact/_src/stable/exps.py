@@ -290,10 +290,11 @@ def exp(y: jax.Array) -> jax.Array:
   program computes the same bits: XLA's exp is compiled differently in different
   programs (a vectorised and a scalar loop differ by 1 ULP at e^0.3 in float32).
   Over the whole range: 2^k is applied as two factors 2^floor(k/2) 2^ceil(k/2), the
-  first exact, so that a result near the overflow threshold is finite and a subnormal
-  result is rounded (once more, within half its spacing) rather than flushed. Beyond
-  the range y is clamped, which gives 0 and inf as the exact values round. NaN gives
-  NaN. Computes no derivative through its bit operations: wrap it in a rule."""
+  first product exact, so that a result just below the overflow threshold is finite; a
+  subnormal result is what the second product gives on the backend (the CPU flushes it
+  to 0, as its exp does). Beyond the range y is clamped, which gives 0 and inf as the
+  exact values round. NaN gives NaN. Its bit operations have no derivative: use it
+  inside a kernel with a rule."""
   dt = np.dtype(y.dtype)
   fi = np.finfo(dt)
   low = (fi.minexp - fi.nmant - 2) * _LN2  # e^low rounds to 0
