@@ -29,6 +29,57 @@ def test_every_builtin_has_a_reference():
   assert not missing, f"registered without an mpmath reference: {sorted(missing)}"
 
 
+def test_the_references_are_declared_beside_the_code():
+  # Each built-in's reference is the decorator's exact= (jaxact/_src/<module>.py), and
+  # the harness's tables are those declarations: no second copy to drift.
+  for name, ref in [*jt.ELEMENTWISE.items(), *jt.NORMALIZERS.items()]:
+    info = jaxact.info(name)
+    assert info.exact is ref, name
+    if isinstance(ref, jt.Reference):
+      module = jaxact.get(name).__module__
+      for which in ("f", "d1", "d2"):
+        g = getattr(ref, which)
+        assert g.__module__ in (module, "jaxact._src.exact"), (name, which, g.__module__)
+  assert ("silu", {"beta": 0.3}) in jt.OTHER_PARAMS  # from silu's also=
+
+
+def test_importing_jaxact_does_not_import_mpmath():
+  import subprocess
+  import sys
+
+  code = "import sys, jaxact; jaxact.info('selu').exact; print('mpmath' in sys.modules)"
+  out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+  assert out.returncode == 0, out.stderr
+  assert out.stdout.strip() == "False"
+
+
+def test_a_user_activation_is_measured_against_the_reference_it_declares():
+  import mpmath as mp
+
+  @jaxact.activation(
+    derivative=jaxact.stable_kernel(lambda x: 2.0 * x, derivative=lambda x: jnp.where(jnp.isnan(x), x, 2.0)),
+    exact=jt.Reference(f=lambda x: x * x, d1=lambda x: 2 * x, d2=lambda x: mp.mpf(2)),
+  )
+  def test_square(x):
+    return x * x
+
+  report = jt.check_activation(test_square, dtypes=("float32",))
+  assert report.passed, str(report)
+
+  @jaxact.activation(
+    derivative=jaxact.stable_kernel(lambda x: 2.0 * x, derivative=lambda x: jnp.where(jnp.isnan(x), x, 2.0)),
+    exact=jt.Reference(f=lambda x: x * x + 1e-3 * x, d1=lambda x: 2 * x, d2=lambda x: mp.mpf(2)),
+  )
+  def test_square_wrong_reference(x):
+    return x * x
+
+  assert not jt.check_activation(test_square_wrong_reference, dtypes=("float32",)).passed
+  with pytest.raises(TypeError, match=r"jaxact.testing.check_activation: .* declares no reference"):
+    jt.check_activation(lambda x: x * x)
+  with pytest.raises(TypeError, match=r"jaxact.testing.check_normalizer: .* declares no reference"):
+    jt.check_normalizer(lambda x, axis=-1: x)
+
+
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_elementwise_battery(name):
   report = jt.check_activation(jaxact.get(name), jt.ELEMENTWISE[name], name=name, cache=CACHE)

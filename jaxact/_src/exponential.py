@@ -10,6 +10,7 @@ from jax.typing import ArrayLike
 
 from jaxact._src import checks, stable
 from jaxact._src.core import SELF, activation, stable_kernel
+from jaxact._src.exact import Reference, mp
 
 
 def _elu_d2(x: jax.Array, alpha: jax.Array) -> jax.Array:
@@ -54,6 +55,12 @@ elu_dalpha = stable_kernel(
     "(jax.nn: elu'(0) = alpha). elu(-inf) = -alpha, elu'(-inf) = 0, elu'(+inf) = 1."
   ),
   references=("Clevert, Unterthiner, Hochreiter 2016, arXiv:1511.07289",),
+  exact=Reference(
+    f=lambda x, alpha: x if x > 0 else alpha * mp.expm1(x),
+    d1=lambda x, alpha: mp.mpf(1) if x > 0 else alpha * mp.exp(x),
+    d2=lambda x, alpha: mp.mpf(0) if x > 0 else alpha * mp.exp(x),
+    also=({"alpha": 2.5},),
+  ),
 )
 def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
   r"""Exponential linear unit, drop-in for ``jax.nn.elu``.
@@ -182,6 +189,12 @@ celu_dalpha = stable_kernel(
     "alpha is traced and differentiable."
   ),
   references=("Barron 2017, arXiv:1704.07483",),
+  exact=Reference(
+    f=lambda x, alpha: x if x > 0 else alpha * mp.expm1(x / alpha),
+    d1=lambda x, alpha: mp.mpf(1) if x > 0 else mp.exp(x / alpha),
+    d2=lambda x, alpha: mp.mpf(0) if x > 0 else mp.exp(x / alpha) / alpha,
+    also=({"alpha": 0.3},),
+  ),
 )
 def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
   r"""Continuously differentiable ELU, drop-in for ``jax.nn.celu``.
@@ -228,6 +241,7 @@ def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
     "every derivative). No kink."
   ),
   references=("Keras: keras.activations.exponential",),
+  exact=Reference(f=lambda x: mp.exp(x), d1=lambda x: mp.exp(x), d2=lambda x: mp.exp(x)),
 )
 def exponential(x: ArrayLike) -> jax.Array:
   r"""The exponential, drop-in for ``keras.activations.exponential``.
@@ -271,6 +285,11 @@ selu_d2 = stable_kernel(_selu_d2, derivative=SELF)
 selu_d1 = stable_kernel(_selu_d1, derivative=selu_d2)
 
 
+# The definition's constants as float64 numbers (converted exactly by mpmath).
+_EXACT_SELU_A = 1.6732632423543772848170429916717
+_EXACT_SELU_L = 1.0507009873554804934193349852946
+
+
 @activation(
   derivative=selu_d1,
   family="exponential",
@@ -282,6 +301,11 @@ selu_d1 = stable_kernel(_selu_d1, derivative=selu_d2)
   bounded=False,
   conventions="At x = 0 the left branch is used: selu'(0) = scale * alpha = 1.7581 (as jax.nn).",
   references=("Klambauer et al. 2017, arXiv:1706.02515",),
+  exact=Reference(
+    f=lambda x: _EXACT_SELU_L * (x if x > 0 else _EXACT_SELU_A * mp.expm1(x)),
+    d1=lambda x: _EXACT_SELU_L * (mp.mpf(1) if x > 0 else _EXACT_SELU_A * mp.exp(x)),
+    d2=lambda x: mp.mpf(0) if x > 0 else mp.mpf(_EXACT_SELU_L) * _EXACT_SELU_A * mp.exp(x),
+  ),
 )
 def selu(x: ArrayLike) -> jax.Array:
   r"""Scaled exponential linear unit, drop-in for ``jax.nn.selu``.
@@ -449,6 +473,26 @@ xielu_dalpha_n = stable_kernel(
 )
 
 
+def _exact_xielu_f(x, alpha_p, alpha_n, beta, eps):
+  if x > 0:
+    return alpha_p * x * x + beta * x
+  if mp.isinf(x):  # -alpha_n + (beta - alpha_n) x
+    return -alpha_n if beta == alpha_n else (beta - alpha_n) * x
+  return alpha_n * (mp.expm1(min(x, eps)) - x) + beta * x
+
+
+def _exact_xielu_d1(x, alpha_p, alpha_n, beta, eps):
+  if x > 0:
+    return 2 * alpha_p * x + beta
+  return beta - alpha_n if x > eps else alpha_n * mp.expm1(x) + beta
+
+
+def _exact_xielu_d2(x, alpha_p, alpha_n, beta, eps):
+  if x > 0:
+    return 2 * alpha_p
+  return mp.mpf(0) if x > eps else alpha_n * mp.exp(x)
+
+
 @activation(
   derivative=xielu_d1,
   param_derivatives={
@@ -473,6 +517,22 @@ xielu_dalpha_n = stable_kernel(
     "apply that outside if wanted). All four are differentiable and broadcast per channel."
   ),
   references=("Huang, Schlag 2024, Deriving Activation Functions Using Integration, arXiv:2411.13010",),
+  exact=Reference(
+    f=_exact_xielu_f,
+    d1=_exact_xielu_d1,
+    d2=_exact_xielu_d2,
+    # The kinks, and the zeros of f and f' (where terms cancel) at both parameter sets.
+    kinks=(
+      0.0,
+      -1e-6,
+      -1e-4,
+      -2.4324842769314479,
+      -0.98082925301172624,
+      -1.7590613298243787,
+      -0.7537718023763802,
+    ),
+    also=({"alpha_p": 0.3, "alpha_n": 1.7, "beta": 0.9, "eps": -1e-4},),
+  ),
 )
 def xielu(
   x: ArrayLike,

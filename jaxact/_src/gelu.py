@@ -12,6 +12,7 @@ from jax.typing import ArrayLike
 
 from jaxact._src import _series, checks, gate, stable
 from jaxact._src.core import activation, register_function, stable_kernel
+from jaxact._src.exact import Reference, mp, sig, sig1
 
 # gelu, tanh form: x sigma(z), z = x (a + b x^2), a = 2 sqrt(2/pi), b = 0.044715 a
 # (as 1 + tanh(w) = 2 sigma(2 w)). z is computed as a double word: sigma(z) = e^z in
@@ -79,6 +80,35 @@ gelu_tanh_d1 = stable_kernel(_gelu_tanh_d1, derivative=gelu_tanh_d2)
 # Without the barrier on the derivative (see stable_kernel): value and derivative
 # share the double word z, and XLA keeps no more for that in a training step
 # (benchmarks/derivative_barrier.py: same memory, value and vjp 1.4x the time with it).
+def _exact_gelu_tanh_parts(x):
+  a = 2 * mp.sqrt(2 / mp.pi)
+  b = mp.mpf("0.044715") * a
+  return x * (a + b * x * x), a + 3 * b * x * x, 6 * b * x
+
+
+def _exact_gelu_tanh(x):
+  if mp.isinf(x):
+    return x if x > 0 else mp.mpf(0)
+  return x * sig(_exact_gelu_tanh_parts(x)[0])
+
+
+def _exact_gelu_tanh_d1(x):
+  if mp.isinf(x):
+    return mp.mpf(1) if x > 0 else mp.mpf(0)
+  z, zp, _ = _exact_gelu_tanh_parts(x)
+  return sig(z) + x * zp * sig1(z)
+
+
+def _exact_gelu_tanh_d2(x):
+  if mp.isinf(x):
+    return mp.mpf(0)
+  z, zp, zpp = _exact_gelu_tanh_parts(x)
+  return sig1(z) * (2 * zp + x * zpp - x * zp * zp * mp.tanh(z / 2))
+
+
+_EXACT_GELU_TANH = Reference(f=_exact_gelu_tanh, d1=_exact_gelu_tanh_d1, d2=_exact_gelu_tanh_d2)
+
+
 @activation(
   derivative=gelu_tanh_d1,
   separate_derivative=False,
@@ -96,6 +126,7 @@ gelu_tanh_d1 = stable_kernel(_gelu_tanh_d1, derivative=gelu_tanh_d2)
     "(jax.nn: NaN in float16 from |x| = 148 and in float32 from 1.07e19, where x^3 overflows)."
   ),
   references=("Hendrycks, Gimpel 2016, arXiv:1606.08415",),
+  exact=_EXACT_GELU_TANH,
 )
 def gelu_tanh(x: ArrayLike) -> jax.Array:
   r"""GELU, tanh approximation: ``jax.nn.gelu(x, approximate=True)``, PyTorch's ``approximate='tanh'``.
@@ -284,6 +315,34 @@ def _gelu_erf_d1(x: jax.Array) -> jax.Array:
 gelu_erf_d1 = stable_kernel(_gelu_erf_d1, derivative=gelu_erf_d2)
 
 
+def _exact_ncdf(x):
+  # mpmath's erfc overflows a float conversion below about -1e150 with its pure-Python
+  # backend (not with gmpy2); there the asymptotic series, truncated after x^-8, is exact
+  # to far more than 50 digits.
+  if x < -1e10:
+    t = 1 / (x * x)
+    return mp.npdf(x) / -x * (1 - t * (1 - 3 * t * (1 - 5 * t * (1 - 7 * t))))
+  return mp.ncdf(x)
+
+
+def _exact_gelu_erf(x):
+  if mp.isinf(x):
+    return x if x > 0 else mp.mpf(0)
+  return x * _exact_ncdf(x)
+
+
+def _exact_gelu_erf_d1(x):
+  if mp.isinf(x):
+    return mp.mpf(1) if x > 0 else mp.mpf(0)
+  return _exact_ncdf(x) + x * mp.npdf(x)
+
+
+def _exact_gelu_erf_d2(x):
+  if mp.isinf(x):
+    return mp.mpf(0)
+  return mp.npdf(x) * (2 - x * x)
+
+
 @activation(
   derivative=gelu_erf_d1,
   family="gates",
@@ -299,6 +358,7 @@ gelu_erf_d1 = stable_kernel(_gelu_erf_d1, derivative=gelu_erf_d2)
     "(approximate='none'). gelu_erf(-inf) = 0 (jax.nn: NaN), gelu_erf'(+inf) = 1."
   ),
   references=("Hendrycks, Gimpel 2016, arXiv:1606.08415",),
+  exact=Reference(f=_exact_gelu_erf, d1=_exact_gelu_erf_d1, d2=_exact_gelu_erf_d2),
 )
 def gelu_erf(x: ArrayLike) -> jax.Array:
   r"""GELU, exact (erf) form: ``jax.nn.gelu(x, approximate=False)``, PyTorch's default.
@@ -420,4 +480,5 @@ register_function(
     "gelu(-inf) = 0 (jax.nn: NaN)."
   ),
   references=("Hendrycks, Gimpel 2016, arXiv:1606.08415",),
+  exact=_EXACT_GELU_TANH,
 )

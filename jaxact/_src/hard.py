@@ -15,6 +15,7 @@ from jax.typing import ArrayLike
 
 from jaxact._src import checks, stable
 from jaxact._src.core import activation, stable_kernel
+from jaxact._src.exact import Reference, box, mp
 
 _box_11 = stable.interval(-1.0, 1.0, closed=True)
 _open_11 = stable.interval(-1.0, 1.0)
@@ -43,6 +44,12 @@ def _sparse_sigmoid_d1(x: jax.Array) -> jax.Array:
   zero_centred=True,
   bounded=True,
   conventions="hard_tanh'(x) = 1 on the closed [-1, 1] (at +-1 too, as jax.nn), 0 outside.",
+  exact=Reference(
+    f=lambda x: min(max(x, mp.mpf(-1)), mp.mpf(1)),
+    d1=lambda x: box(x, -1, 1, True),
+    d2=lambda x: mp.mpf(0),
+    kinks=(-1.0, 1.0),
+  ),
 )
 def hard_tanh(x: ArrayLike) -> jax.Array:
   r"""Hard tanh, drop-in for ``jax.nn.hard_tanh``.
@@ -80,6 +87,12 @@ def hard_tanh(x: ArrayLike) -> jax.Array:
   bounded=True,
   conventions="hard_sigmoid'(x) = 1/6 on the open (-3, 3), 0 at x = +-3 and outside (as jax.nn).",
   references=("Howard et al. 2019, arXiv:1905.02244",),
+  exact=Reference(
+    f=lambda x: min(max(x + 3, mp.mpf(0)), mp.mpf(6)) / 6,
+    d1=lambda x: box(x, -3, 3, False) / 6,
+    d2=lambda x: mp.mpf(0),
+    kinks=(-3.0, 3.0),
+  ),
 )
 def hard_sigmoid(x: ArrayLike) -> jax.Array:
   r"""Hard sigmoid, drop-in for ``jax.nn.hard_sigmoid``.
@@ -132,6 +145,12 @@ hard_silu_d1 = stable_kernel(_hard_silu_d1, derivative=_hard_silu_d2)
     "hard_silu'' = 1/3 on the open (-3, 3), 0 elsewhere. hard_silu(-inf) = 0 (jax.nn: NaN)."
   ),
   references=("Howard et al. 2019, arXiv:1905.02244",),
+  exact=Reference(
+    f=lambda x: mp.mpf(0) if x <= -3 else x * min(x + 3, mp.mpf(6)) / 6,
+    d1=lambda x: mp.mpf(1) if x >= 3 else ((2 * x + 3) / 6 if x > -3 else mp.mpf(0)),
+    d2=lambda x: box(x, -3, 3, False) / 3,
+    kinks=(-3.0, -1.5, 3.0),
+  ),
 )
 def hard_silu(x: ArrayLike) -> jax.Array:
   r"""Hard SiLU (hard swish), drop-in for ``jax.nn.hard_silu`` and ``jax.nn.hard_swish``.
@@ -183,6 +202,12 @@ sparse_sigmoid_kernel = stable_kernel(_sparse_sigmoid, derivative=_sparse_sigmoi
   bounded=True,
   conventions="sparse_sigmoid'(x) = 1/2 on the open (-1, 1), 0 at x = +-1 and outside.",
   references=("Peters, Niculae, Martins 2019 (sparse-sigmoid as the 2-class sparsemax)",),
+  exact=Reference(
+    f=lambda x: min(max(x + 1, mp.mpf(0)), mp.mpf(2)) / 2,
+    d1=lambda x: box(x, -1, 1, False) / 2,
+    d2=lambda x: mp.mpf(0),
+    kinks=(-1.0, 1.0),
+  ),
 )
 def sparse_sigmoid(x: ArrayLike) -> jax.Array:
   r"""Sparse sigmoid, drop-in for ``jax.nn.sparse_sigmoid``.
@@ -222,6 +247,12 @@ def sparse_sigmoid(x: ArrayLike) -> jax.Array:
   bounded=False,
   conventions="sparse_plus'' = 1/2 on the open (-1, 1), 0 at x = +-1 and outside.",
   references=("Blondel, Martins, Niculae 2020, JMLR 21(35)",),
+  exact=Reference(
+    f=lambda x: mp.mpf(0) if x <= -1 else (x if x >= 1 else (x + 1) ** 2 / 4),
+    d1=lambda x: min(max(x + 1, mp.mpf(0)), mp.mpf(2)) / 2,
+    d2=lambda x: box(x, -1, 1, False) / 2,
+    kinks=(-1.0, 1.0),
+  ),
 )
 def sparse_plus(x: ArrayLike) -> jax.Array:
   r"""Sparse plus, drop-in for ``jax.nn.sparse_plus``.

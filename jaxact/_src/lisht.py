@@ -8,6 +8,7 @@ from jax.typing import ArrayLike
 
 from jaxact._src import checks, gate, stable
 from jaxact._src.core import activation, stable_kernel
+from jaxact._src.exact import Reference, mp
 
 
 def _lisht_d2(x: jax.Array) -> jax.Array:
@@ -37,6 +38,18 @@ def _lisht_d1(x: jax.Array) -> jax.Array:
 lisht_d1 = stable_kernel(_lisht_d1, derivative=lisht_d2)
 
 
+def _exact_lisht_d1(x):
+  if mp.isinf(x):
+    return mp.sign(x)
+  return mp.tanh(x) + x * mp.sech(x) ** 2
+
+
+def _exact_lisht_d2(x):
+  if mp.isinf(x):
+    return mp.mpf(0)
+  return 2 * mp.sech(x) ** 2 * (1 - x * mp.tanh(x))
+
+
 @activation(
   derivative=lisht_d1,
   family="gates",
@@ -48,6 +61,12 @@ lisht_d1 = stable_kernel(_lisht_d1, derivative=lisht_d2)
   bounded=False,
   conventions="lisht(+-inf) = inf; lisht'(+-inf) = +-1, lisht''(+-inf) = 0.",
   references=("Roy et al. 2019, LiSHT, arXiv:1901.05894",),
+  exact=Reference(
+    f=lambda x: x * mp.tanh(x) if not mp.isinf(x) else abs(x),
+    d1=_exact_lisht_d1,
+    d2=_exact_lisht_d2,
+    kinks=(0.0, -1.19967864, 1.19967864),
+  ),
 )
 def lisht(x: ArrayLike) -> jax.Array:
   r"""LiSHT: the linearly scaled hyperbolic tangent.

@@ -9,6 +9,7 @@ from jax.typing import ArrayLike
 
 from jaxact._src import checks, gate, smooth, stable
 from jaxact._src.core import activation, stable_kernel
+from jaxact._src.exact import Reference, mp, sig, sp
 
 # mish = x tanh(softplus(x)). With e = exp(-|x|): for x <= 0, tanh(softplus x) =
 # e (2 + e) / D, D = 2 + 2e + e^2; for x > 0, (1 + 2e) / D', D' = 1 + 2e + 2e^2.
@@ -84,6 +85,28 @@ def _mish_d1(x: jax.Array) -> jax.Array:
 mish_d1 = stable_kernel(_mish_d1, derivative=mish_d2)
 
 
+def _exact_mish(x):
+  if mp.isinf(x):
+    return x if x > 0 else mp.mpf(0)
+  return x * mp.tanh(sp(x))
+
+
+def _exact_mish_d1(x):
+  if mp.isinf(x):
+    return mp.mpf(1) if x > 0 else mp.mpf(0)
+  t = mp.tanh(sp(x))
+  return t + x * mp.sech(sp(x)) ** 2 * sig(x)
+
+
+def _exact_mish_d2(x):
+  if mp.isinf(x):
+    return mp.mpf(0)
+  t = mp.tanh(sp(x))
+  # sech^2(softplus x) = 1 - t^2, written without cancellation for large x.
+  sech2 = mp.sech(sp(x)) ** 2
+  return sech2 * sig(x) * (2 + x * (sig(-x) - 2 * t * sig(x)))
+
+
 @activation(
   derivative=mish_d1,
   family="gates",
@@ -95,6 +118,7 @@ mish_d1 = stable_kernel(_mish_d1, derivative=mish_d2)
   bounded=False,
   conventions="mish(-inf) = 0 (jax.nn: NaN), mish'(+inf) = 1, mish''(+-inf) = 0.",
   references=("Misra 2019, arXiv:1908.08681",),
+  exact=Reference(f=_exact_mish, d1=_exact_mish_d1, d2=_exact_mish_d2),
 )
 def mish(x: ArrayLike) -> jax.Array:
   r"""Mish, drop-in for ``jax.nn.mish``.

@@ -29,6 +29,7 @@ from jax.typing import ArrayLike
 
 from jaxact._src import checks, sharding, stable
 from jaxact._src.core import normalizer, register_function
+from jaxact._src.exact import dot, mp
 
 _NORMALIZER_CONVENTIONS = (
   "where=False entries act as -inf: output 0 (softmax) or -inf (log_softmax), gradient "
@@ -216,6 +217,106 @@ def _logsumexp_jvp(axis, primals, tangents):
   return _logsumexp(x, axis), jnp.sum(p * t, axis, keepdims=True)
 
 
+# Normalizers: value, gradient of <w, f(x)> and Hessian-vector product along v,
+# for one row (entries of -inf allowed), and for each of the three the scale the
+# error is measured against: the largest entry of the value, and for the
+# derivatives the largest sum of the absolute values of the terms that make up an
+# entry (the size of what cancels; for a one-element row the exact gradient of
+# softmax is 0, and only its terms have a size).
+
+
+def _exact_softmax_row(x):
+  m = max(x)
+  e = [mp.exp(xi - m) if xi != -mp.inf else mp.mpf(0) for xi in x]
+  s = mp.fsum(e)
+  return [ei / s for ei in e]
+
+
+def _exact_lse_row(x):
+  m = max(x)
+  return m + mp.log(mp.fsum(mp.exp(xi - m) if xi != -mp.inf else mp.mpf(0) for xi in x))
+
+
+def _exact_abs_terms(s, a):
+  # |a_i| + sum_j s_j |a_j|: the size of the terms of a_i - <s, a>, before they cancel.
+  sa = dot(s, [abs(ai) for ai in a])
+  return [abs(ai) + sa for ai in a]
+
+
+def _exact_softmax_refs(x, w, v):
+  s = _exact_softmax_row(x)
+  sw, sv = dot(s, w), dot(s, v)
+  u = [vi - sv for vi in v]
+  g = [si * (wi - sw) for si, wi in zip(s, w)]
+  ds = [si * ui for si, ui in zip(s, u)]
+  dsw = dot(ds, w)
+  h = [dsi * (wi - sw) - si * dsw for dsi, si, wi in zip(ds, s, w)]
+  aw, av = _exact_abs_terms(s, w), _exact_abs_terms(s, v)
+  sav = mp.fsum(si * avi * abs(wi) for si, avi, wi in zip(s, av, w))
+  scales = (
+    max(s),
+    max(si * awi for si, awi in zip(s, aw)),
+    max(si * avi * awi + si * sav for si, avi, awi in zip(s, av, aw)),
+  )
+  return (s, g, h), scales
+
+
+def _exact_log_softmax_refs(x, w, v):
+  s = _exact_softmax_row(x)
+  lse = _exact_lse_row(x)
+  y = [xi - lse for xi in x]
+  sw = mp.fsum(w)
+  g = [wi - si * sw for wi, si in zip(w, s)]
+  sv = dot(s, v)
+  h = [-sw * si * (vi - sv) for si, vi in zip(s, v)]
+  aw = mp.fsum(abs(wi) for wi in w)
+  av = _exact_abs_terms(s, v)
+  finite = [abs(yi) for yi in y if yi != -mp.inf]
+  scales = (
+    max(finite),
+    max(abs(wi) + si * aw for wi, si in zip(w, s)),
+    max(aw * si * avi for si, avi in zip(s, av)),
+  )
+  return (y, g, h), scales
+
+
+def _exact_logsumexp_refs(x, w, v):
+  # f(x) is a scalar: <w, f> = w[0] * lse.
+  s = _exact_softmax_row(x)
+  sv = dot(s, v)
+  lse = _exact_lse_row(x)
+  g = [w[0] * si for si in s]
+  h = [w[0] * si * (vi - sv) for si, vi in zip(s, v)]
+  av = _exact_abs_terms(s, v)
+  scales = (abs(lse), max(abs(gi) for gi in g), max(abs(w[0]) * si * avi for si, avi in zip(s, av)))
+  return ([lse], g, h), scales
+
+
+def _exact_logmeanexp_refs(x, w, v):
+  # logsumexp(x) - log(n): the same derivatives as logsumexp. The value is the sum
+  # of two terms, sum_i s_i x_i - KL(s || uniform) (s = softmax(x)); its scale is the
+  # sum of their sizes, which is |value| unless they cancel: a row of scale 1e-3
+  # has a value 50 times smaller than its entries, and the rounding of the entries'
+  # mean alone (which no algorithm in the working precision avoids) costs that much.
+  ((lse,), g, h), (_, s1, s2) = _exact_logsumexp_refs(x, w, v)
+  n = len(x)
+  lme = lse - mp.log(n)
+  s = _exact_softmax_row(x)
+  mean_term = mp.fsum(si * abs(xi) for si, xi in zip(s, x) if si != 0)
+  kl = mp.fsum(si * mp.log(n * si) for si in s if si != 0)
+  return ([lme], g, h), (max(abs(lme), mean_term + kl), s1, s2)
+
+
+def _exact_softmin_refs(x, w, v):
+  # softmin(x) = softmax(-x): the gradient changes sign, the Hessian does not. With
+  # -inf entries, the limit: they are tied, infinitely below the rest, so the row is
+  # the softmax of (0 on them, -inf elsewhere).
+  if any(xi == -mp.inf for xi in x):
+    x = [mp.mpf(0) if xi == -mp.inf else mp.inf for xi in x]
+  (s, g, h), scales = _exact_softmax_refs([-xi for xi in x], w, v)
+  return (s, [-gi for gi in g], h), scales
+
+
 @normalizer(
   family="normalizers",
   formula="exp(x_i) / sum_j exp(x_j)",
@@ -225,6 +326,7 @@ def _logsumexp_jvp(axis, primals, tangents):
   zero_centred=False,
   bounded=True,
   conventions=_NORMALIZER_CONVENTIONS,
+  exact=_exact_softmax_refs,
 )
 def softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1, where: ArrayLike | None = None) -> jax.Array:
   r"""Softmax along ``axis``, drop-in for ``jax.nn.softmax``.
@@ -277,6 +379,7 @@ def softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1, where: ArrayLik
     "limit, 1/k on each of its k -inf entries (ties infinitely below the rest; Jacobian "
     "of the uniform softmax over them). PyTorch's dim is axis here."
   ),
+  exact=_exact_softmin_refs,
 )
 def softmin(x: ArrayLike, axis: int | Sequence[int] | None = -1, where: ArrayLike | None = None) -> jax.Array:
   r"""Softmin along ``axis``: ``softmax(-x)``, as PyTorch's ``softmin``.
@@ -323,6 +426,7 @@ def softmin(x: ArrayLike, axis: int | Sequence[int] | None = -1, where: ArrayLik
   zero_centred=False,
   bounded=False,
   conventions=_NORMALIZER_CONVENTIONS,
+  exact=_exact_log_softmax_refs,
 )
 def log_softmax(
   x: ArrayLike, axis: int | Sequence[int] | None = -1, where: ArrayLike | None = None
@@ -383,6 +487,7 @@ def _logsumexp_b(x, b, axis):
   zero_centred=False,
   bounded=False,
   conventions=_NORMALIZER_CONVENTIONS,
+  exact=_exact_logsumexp_refs,
 )
 def logsumexp(
   a: ArrayLike,
@@ -572,6 +677,7 @@ def _logmeanexp_jvp(axis, primals, tangents):
     "gives -inf with a zero gradient (jax.nn: NaN for the latter two). A +inf entry "
     "gives +inf. NaN anywhere in the row gives NaN."
   ),
+  exact=_exact_logmeanexp_refs,
 )
 def logmeanexp(
   x: ArrayLike,

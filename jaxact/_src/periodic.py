@@ -22,6 +22,7 @@ from jax.typing import ArrayLike
 
 from jaxact._src import checks, sharding, stable
 from jaxact._src.core import activation, stable_kernel
+from jaxact._src.exact import Reference, mp
 
 
 def _u(x: jax.Array, a: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -341,6 +342,14 @@ def _snake_forward(x: jax.Array, a: jax.Array) -> jax.Array:
   ),
   references=(
     "Ziyin, Hartwig, Ueda 2020, Neural Networks Fail to Learn Periodic Functions, arXiv:2006.08195",
+  ),
+  exact=Reference(
+    f=lambda x, frequency: x if mp.isinf(x) else x + mp.sin(frequency * x) ** 2 / frequency,
+    d1=lambda x, frequency: mp.nan if mp.isinf(x) else 1 + mp.sin(2 * frequency * x),
+    d2=lambda x, frequency: mp.nan if mp.isinf(x) else 2 * frequency * mp.cos(2 * frequency * x),
+    kinks=(0.0, -0.78539816, 2.35619449),
+    periodic=True,
+    also=({"frequency": 0.3},),
   ),
 )
 def snake(x: ArrayLike, *, frequency: ArrayLike = 1.0) -> jax.Array:

@@ -9,6 +9,7 @@ from jax.typing import ArrayLike
 
 from jaxact._src import checks, sharding, stable
 from jaxact._src.core import activation, register_function, stable_kernel
+from jaxact._src.exact import Reference, box, mp, pos, step
 
 
 def _leaky_step(x: jax.Array, slope: jax.Array) -> jax.Array:
@@ -59,6 +60,11 @@ _LEAKY_CONVENTIONS = (
     "the value and every derivative (jax.nn: relu'(NaN) = 0). Integer input stays integer."
   ),
   references=("Nair, Hinton 2010; Glorot, Bordes, Bengio 2011",),
+  exact=Reference(
+    f=lambda x: max(x, mp.mpf(0)),
+    d1=lambda x: step(x, 0),
+    d2=lambda x: mp.mpf(0),
+  ),
 )
 def relu(x: ArrayLike) -> jax.Array:
   r"""Rectified linear unit, drop-in for ``jax.nn.relu``.
@@ -100,6 +106,11 @@ def relu(x: ArrayLike) -> jax.Array:
   bounded=False,
   conventions=_LEAKY_CONVENTIONS + " Default slope 0.01 (as jax.nn, PyTorch; Keras: 0.3).",
   references=("Maas, Hannun, Ng 2013",),
+  exact=Reference(
+    f=lambda x, negative_slope: x if x >= 0 else negative_slope * x,
+    d1=lambda x, negative_slope: mp.mpf(1) if x >= 0 else negative_slope,
+    d2=lambda x, negative_slope: mp.mpf(0),
+  ),
 )
 def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> jax.Array:
   r"""Leaky rectified linear unit, drop-in for ``jax.nn.leaky_relu``.
@@ -142,6 +153,12 @@ def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> jax.Array:
   bounded=False,
   conventions=_LEAKY_CONVENTIONS + " alpha has no default (PyTorch initialises it to 0.25).",
   references=("He, Zhang, Ren, Sun 2015, arXiv:1502.01852",),
+  exact=Reference(
+    f=lambda x, alpha: x if x >= 0 else alpha * x,
+    d1=lambda x, alpha: mp.mpf(1) if x >= 0 else alpha,
+    d2=lambda x, alpha: mp.mpf(0),
+    params={"alpha": 0.25},
+  ),
 )
 def prelu(x: ArrayLike, alpha: ArrayLike) -> jax.Array:
   r"""Parametric ReLU: a leaky ReLU whose slope is a learned parameter.
@@ -189,6 +206,12 @@ _open_06 = stable.interval(0.0, 6.0)
   bounded=True,
   conventions="relu6'(x) = 1 on the open (0, 6), 0 at x = 0 and x = 6 and outside (as jax.nn).",
   references=("Krizhevsky 2010; Howard et al. 2017, arXiv:1704.04861",),
+  exact=Reference(
+    f=lambda x: min(max(x, mp.mpf(0)), mp.mpf(6)),
+    d1=lambda x: box(x, 0, 6, False),
+    d2=lambda x: mp.mpf(0),
+    kinks=(0.0, 6.0),
+  ),
 )
 def relu6(x: ArrayLike) -> jax.Array:
   r"""ReLU capped at 6, drop-in for ``jax.nn.relu6``.
@@ -226,6 +249,7 @@ def relu6(x: ArrayLike) -> jax.Array:
   zero_centred=True,
   bounded=False,
   conventions="identity' = 1 and identity'' = 0 everywhere; NaN for NaN, as every jaxact derivative.",
+  exact=Reference(f=lambda x: x, d1=lambda x: mp.mpf(1), d2=lambda x: mp.mpf(0)),
 )
 def identity(x: ArrayLike) -> jax.Array:
   r"""The identity, drop-in for ``jax.nn.identity``.
@@ -282,6 +306,11 @@ squared_relu_kernel = stable_kernel(_squared_relu, derivative=_squared_relu_d1)
   bounded=False,
   conventions="f' = 2 max(x, 0); f''(x) = 2 for x > 0, 0 for x <= 0 (f''(0) = 0, the left branch).",
   references=("So et al. 2021, Primer, arXiv:2109.08668",),
+  exact=Reference(
+    f=lambda x: pos(x) ** 2,
+    d1=lambda x: 2 * pos(x),
+    d2=lambda x: 2 * step(x, 0),
+  ),
 )
 def squared_relu(x: ArrayLike) -> jax.Array:
   r"""Squared ReLU (Primer).
@@ -347,6 +376,13 @@ def _star_dscale(x: jax.Array, scale: jax.Array, bias: jax.Array) -> jax.Array:
     "differentiable and broadcast per channel."
   ),
   references=("Yu et al. 2022, MetaFormer Baselines for Vision, arXiv:2210.13452",),
+  exact=Reference(
+    f=lambda x, scale, bias: scale * pos(x) ** 2 + bias,
+    d1=lambda x, scale, bias: 2 * scale * pos(x),
+    d2=lambda x, scale, bias: 2 * scale * step(x, 0),
+    kinks=(0.0, 0.70710678),
+    also=({"scale": 1.5, "bias": 0.1},),
+  ),
 )
 def star_relu(x: ArrayLike, *, scale: ArrayLike = 0.8944, bias: ArrayLike = -0.4472) -> jax.Array:
   r"""StarReLU (MetaFormer): a scaled and shifted squared ReLU.
@@ -481,4 +517,9 @@ register_function(
   bounded=False,
   conventions=_RRELU_DOC_CONVENTIONS,
   references=("Xu et al. 2015, arXiv:1505.00853; PyTorch torch.nn.RReLU",),
+  exact=Reference(
+    f=lambda x, lower, upper: x if x >= 0 else (lower + upper) / 2 * x,
+    d1=lambda x, lower, upper: mp.mpf(1) if x >= 0 else (lower + upper) / 2,
+    d2=lambda x, lower, upper: mp.mpf(0),
+  ),
 )

@@ -120,6 +120,10 @@ class Info:
     compute_dtype: how each input dtype is computed.
     bounds: the accuracy bounds the battery asserts, per dtype.
     references: literature.
+    exact: the high-precision reference the battery measures it against: an
+      :class:`~jaxact._src.exact.Reference` for an element-wise activation, a function
+      of a row for a normalizer (see :mod:`jaxact.testing.references`); ``None`` for
+      none (a gated unit is measured through its gate's).
     builtin: part of jaxact (``False`` for user activations).
   """
 
@@ -141,12 +145,12 @@ class Info:
     default_factory=lambda: dict(DEFAULT_BOUNDS)
   )
   references: tuple[str, ...] = ()
+  exact: Any = dataclasses.field(default=None, repr=False)
   builtin: bool = False
 
   def as_dict(self) -> dict[str, Any]:
     """The metadata as plain Python values (no function), e.g. for JSON."""
-    out = dataclasses.asdict(self)
-    out.pop("fn")
+    out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("fn", "exact")}
     out["params"] = dict(self.params)
     out["bounds"] = {k: list(v) for k, v in self.bounds.items()}
     return out

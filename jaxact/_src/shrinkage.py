@@ -16,6 +16,7 @@ from jax.typing import ArrayLike
 
 from jaxact._src import checks, stable
 from jaxact._src.core import activation, stable_kernel
+from jaxact._src.exact import Reference, mp, step
 
 
 def _outside(x: jax.Array, lambd: jax.Array) -> jax.Array:
@@ -59,6 +60,12 @@ _CONVENTIONS = (
   bounded=False,
   conventions=_CONVENTIONS + " d/dlambd = 0 (almost everywhere; the jumps are not differentiated).",
   references=("PyTorch torch.nn.Hardshrink",),
+  exact=Reference(
+    f=lambda x, lambd: x if abs(x) > lambd else mp.mpf(0),
+    d1=lambda x, lambd: mp.mpf(1) if abs(x) > lambd else mp.mpf(0),
+    d2=lambda x, lambd: mp.mpf(0),
+    kinks=(-0.5, 0.5),
+  ),
 )
 def hardshrink(x: ArrayLike, *, lambd: ArrayLike = 0.5) -> jax.Array:
   r"""Hard shrinkage, as PyTorch's ``hardshrink``.
@@ -100,6 +107,12 @@ def hardshrink(x: ArrayLike, *, lambd: ArrayLike = 0.5) -> jax.Array:
   " where it is negative.",
   references=("Donoho 1995 (soft thresholding); PyTorch torch.nn.Softshrink",),
   param_domains={"lambd": (lambda v: v >= 0, "at least 0")},
+  exact=Reference(
+    f=lambda x, lambd: x - lambd if x > lambd else (x + lambd if x < -lambd else mp.mpf(0)),
+    d1=lambda x, lambd: mp.mpf(1) if abs(x) > lambd else mp.mpf(0),
+    d2=lambda x, lambd: mp.mpf(0),
+    kinks=(-0.5, 0.5),
+  ),
 )
 def softshrink(x: ArrayLike, *, lambd: ArrayLike = 0.5) -> jax.Array:
   r"""Soft shrinkage (soft thresholding), as PyTorch's ``softshrink``.
@@ -128,6 +141,16 @@ def softshrink(x: ArrayLike, *, lambd: ArrayLike = 0.5) -> jax.Array:
   return stable.keep_nan(x, y)
 
 
+def _exact_tanhshrink(x):
+  if mp.isinf(x):
+    return x
+  if x == 0:
+    return mp.mpf(0)
+  # x - tanh x cancels about 2 log2(1/|x|) bits: carry that many more.
+  with mp.extraprec(max(0, -2 * int(mp.log(abs(x), 2))) + 20):
+    return x - mp.tanh(x)
+
+
 @activation(
   derivative=stable.tanh_squared,
   family="shrinkage",
@@ -139,6 +162,11 @@ def softshrink(x: ArrayLike, *, lambd: ArrayLike = 0.5) -> jax.Array:
   bounded=False,
   conventions="f' = tanh^2 x and f'' = 2 tanh x sech^2 x, written so (no 1 - sech^2 x).",
   references=("PyTorch torch.nn.Tanhshrink",),
+  exact=Reference(
+    f=_exact_tanhshrink,
+    d1=lambda x: mp.tanh(x) ** 2,
+    d2=lambda x: 2 * mp.tanh(x) * mp.sech(x) ** 2 if not mp.isinf(x) else mp.mpf(0),
+  ),
 )
 def tanhshrink(x: ArrayLike) -> jax.Array:
   r"""Tanh shrinkage, as PyTorch's ``tanhshrink``.
@@ -213,6 +241,13 @@ def _threshold_dvalue(x: jax.Array, threshold: jax.Array, value: jax.Array) -> j
     "is not differentiated). Both are required keyword arguments (PyTorch's names)."
   ),
   references=("PyTorch torch.nn.Threshold",),
+  exact=Reference(
+    f=lambda x, threshold, value: x if x > threshold else value,
+    d1=lambda x, threshold, value: step(x - threshold, 0),
+    d2=lambda x, threshold, value: mp.mpf(0),
+    params={"threshold": 0.5, "value": 20.0},
+    kinks=(0.5,),
+  ),
 )
 def threshold(x: ArrayLike, *, threshold: ArrayLike, value: ArrayLike) -> jax.Array:
   r"""Thresholding, as PyTorch's ``threshold``: ``x`` above the threshold, ``value`` elsewhere.

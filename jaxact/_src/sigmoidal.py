@@ -12,6 +12,7 @@ from jax.typing import ArrayLike
 
 from jaxact._src import checks, stable
 from jaxact._src.core import activation, stable_kernel
+from jaxact._src.exact import Reference, mp, sig, sig1
 
 
 @activation(
@@ -26,6 +27,11 @@ from jaxact._src.core import activation, stable_kernel
   bounded=True,
   conventions="sigmoid(-inf) = 0, sigmoid(+inf) = 1; derivatives 0 at +-inf.",
   references=("Verhulst 1838; the logistic function",),
+  exact=Reference(
+    f=sig,
+    d1=sig1,
+    d2=lambda x: -sig1(x) * mp.tanh(x / 2),
+  ),
 )
 def sigmoid(x: ArrayLike) -> jax.Array:
   r"""Logistic sigmoid, drop-in for ``jax.nn.sigmoid``.
@@ -64,6 +70,11 @@ def sigmoid(x: ArrayLike) -> jax.Array:
   zero_centred=True,
   bounded=True,
   conventions="tanh(+-inf) = +-1; derivatives 0 at +-inf.",
+  exact=Reference(
+    f=lambda x: mp.tanh(x),
+    d1=lambda x: mp.sech(x) ** 2,
+    d2=lambda x: -2 * mp.tanh(x) * mp.sech(x) ** 2,
+  ),
 )
 def tanh(x: ArrayLike) -> jax.Array:
   r"""Hyperbolic tangent, drop-in for ``jax.nn.tanh`` (``jnp.tanh``).
@@ -137,6 +148,11 @@ soft_sign_d1 = stable_kernel(_soft_sign_d1, derivative=soft_sign_d2)
     "soft_sign''(0) = 0, the mean."
   ),
   references=("Turian, Bergstra, Bengio 2009",),
+  exact=Reference(
+    f=lambda x: x / (1 + abs(x)) if not mp.isinf(x) else mp.sign(x),
+    d1=lambda x: 1 / (1 + abs(x)) ** 2,
+    d2=lambda x: -2 * mp.sign(x) / (1 + abs(x)) ** 3,
+  ),
 )
 def soft_sign(x: ArrayLike) -> jax.Array:
   r"""Soft sign, drop-in for ``jax.nn.soft_sign``.
@@ -278,6 +294,13 @@ softcap_d1 = stable_kernel(_softcap_d1, derivative=softcap_d2, param_derivatives
     "must be > 0 (not checked under jit), and differentiable."
   ),
   references=("Bello et al. 2016, arXiv:1611.09940; Gemma 2 (logit soft-capping), arXiv:2408.00118",),
+  exact=Reference(
+    f=lambda x, cap: cap * mp.tanh(x / cap),
+    d1=lambda x, cap: mp.sech(x / cap) ** 2,
+    d2=lambda x, cap: -2 * mp.tanh(x / cap) * mp.sech(x / cap) ** 2 / cap,
+    params={"cap": 30.0},
+    also=({"cap": 2.5},),
+  ),
 )
 def softcap(x: ArrayLike, *, cap: ArrayLike) -> jax.Array:
   r"""Soft capping: a smooth clip of ``x`` to ``(-cap, cap)`` (logit soft-capping).

@@ -9,6 +9,7 @@ from jax.typing import ArrayLike
 
 from jaxact._src import checks, gate, stable
 from jaxact._src.core import activation, stable_kernel
+from jaxact._src.exact import Reference, mp, sig, sig1
 
 
 def _silu_d2(x: jax.Array, beta: jax.Array) -> jax.Array:
@@ -69,6 +70,24 @@ silu1_d1 = stable_kernel(_silu1_d1, derivative=silu1_d2)
 silu1 = stable_kernel(_silu1, derivative=silu1_d1)
 
 
+def _exact_gate(x, beta):
+  return mp.mpf(0) if x == -mp.inf else x * sig(beta * x)
+
+
+def _exact_gate_d1(x, beta):
+  z = beta * x
+  if mp.isinf(z):
+    return mp.mpf(1) if z > 0 else mp.mpf(0)
+  return sig(z) * (1 + z * sig(-z))
+
+
+def _exact_gate_d2(x, beta):
+  if mp.isinf(x):
+    return mp.mpf(0)
+  z = beta * x
+  return beta * sig1(z) * (2 - z * mp.tanh(z / 2))
+
+
 @activation(
   derivative=silu_d1,
   param_derivatives={"beta": silu_dbeta},
@@ -88,6 +107,12 @@ silu1 = stable_kernel(_silu1, derivative=silu1_d1)
   references=(
     "Hendrycks, Gimpel 2016, arXiv:1606.08415; Elfwing et al. 2017, arXiv:1702.03118; "
     "Ramachandran, Zoph, Le 2017, arXiv:1710.05941",
+  ),
+  exact=Reference(
+    f=_exact_gate,
+    d1=_exact_gate_d1,
+    d2=_exact_gate_d2,
+    also=({"beta": 1.702}, {"beta": 0.3}),
   ),
 )
 def silu(x: ArrayLike, *, beta: ArrayLike = 1.0) -> jax.Array:
@@ -166,6 +191,11 @@ quick_gelu_d1 = stable_kernel(_quick_gelu_d1, derivative=quick_gelu_d2)
     "code; quick_gelu(-inf) = 0, quick_gelu'(+inf) = 1."
   ),
   references=("Hendrycks, Gimpel 2016, arXiv:1606.08415 (sigmoid approximation of GELU)",),
+  exact=Reference(
+    f=lambda x: _exact_gate(x, mp.mpf("1.702")),
+    d1=lambda x: _exact_gate_d1(x, mp.mpf("1.702")),
+    d2=lambda x: _exact_gate_d2(x, mp.mpf("1.702")),
+  ),
 )
 def quick_gelu(x: ArrayLike) -> jax.Array:
   r"""Quick GELU: the sigmoid approximation of GELU used by CLIP.

@@ -17,6 +17,7 @@ from jax.typing import ArrayLike
 
 from jaxact._src import checks, stable
 from jaxact._src.core import activation, stable_kernel
+from jaxact._src.exact import Reference, mp, sig, sig1, sp
 
 _LN2 = math.log(2.0)
 
@@ -143,6 +144,12 @@ softplus1 = stable_kernel(_softplus1, derivative=softplus1_d1)
     "threshold=20). softplus(-inf) = 0, softplus'(+inf) = 1. beta is differentiable."
   ),
   references=("Dugas et al. 2001",),
+  exact=Reference(
+    f=lambda x, beta: sp(beta * x) / beta,
+    d1=lambda x, beta: sig(beta * x),
+    d2=lambda x, beta: beta * sig1(beta * x),
+    also=({"beta": 0.3},),
+  ),
 )
 def softplus(x: ArrayLike, *, beta: ArrayLike = 1.0) -> jax.Array:
   r"""Softplus, drop-in for ``jax.nn.softplus``, with an optional temperature.
@@ -192,6 +199,11 @@ def _log_sigmoid_d1(x: jax.Array) -> jax.Array:
   zero_centred=False,
   bounded=False,
   conventions="log_sigmoid(-inf) = -inf, log_sigmoid(inf) = 0; log_sigmoid'(-inf) = 1.",
+  exact=Reference(
+    f=lambda x: -sp(-x),
+    d1=lambda x: sig(-x),
+    d2=lambda x: -sig1(x),
+  ),
 )
 def log_sigmoid(x: ArrayLike) -> jax.Array:
   r"""Log-sigmoid, drop-in for ``jax.nn.log_sigmoid``.
@@ -242,6 +254,27 @@ log1mexp_d2 = stable_kernel(_log1mexp_d2, derivative=_log1mexp_d3)
 log1mexp_d1 = stable_kernel(_log1mexp_d1, derivative=log1mexp_d2)
 
 
+def _exact_log1mexp(x):
+  if x < 0:
+    raise ValueError("log1mexp: x < 0")
+  if x == 0:
+    return -mp.inf
+  # log1p above ln 2: 1 - exp(-x) would round to 1 at any fixed precision for large x.
+  return mp.log(-mp.expm1(-x)) if x < mp.ln2 else mp.log1p(-mp.exp(-x))
+
+
+def _exact_log1mexp_d1(x):
+  if x <= 0:
+    raise ValueError("log1mexp': x <= 0")
+  return 1 / mp.expm1(x)
+
+
+def _exact_log1mexp_d2(x):
+  if x <= 0:
+    raise ValueError("log1mexp'': x <= 0")
+  return -1 / (mp.expm1(x) * (-mp.expm1(-x)))
+
+
 @activation(
   derivative=log1mexp_d1,
   family="smooth",
@@ -256,6 +289,7 @@ log1mexp_d1 = stable_kernel(_log1mexp_d1, derivative=log1mexp_d2)
     "log1mexp(inf) = 0 with derivatives 0."
   ),
   references=("Maechler 2012, 'Accurately computing log(1 - exp(-|a|))'",),
+  exact=Reference(f=_exact_log1mexp, d1=_exact_log1mexp_d1, d2=_exact_log1mexp_d2, poles=True),
 )
 def log1mexp(x: ArrayLike) -> jax.Array:
   r"""log(1 - exp(-x)), drop-in for ``jax.nn.log1mexp``.
@@ -415,6 +449,27 @@ def _squareplus_db(x: jax.Array, b: jax.Array) -> jax.Array:
   return 0.25 * squareplus_r(x, b)
 
 
+def _exact_sq_h(x, b):
+  return mp.sqrt(x * x + b)
+
+
+def _exact_squareplus(x, b):
+  if mp.isinf(x):
+    return x if x > 0 else mp.mpf(0)
+  return (x + _exact_sq_h(x, b)) / 2 if x >= 0 else b / (2 * (_exact_sq_h(x, b) - x))
+
+
+def _exact_squareplus_d2(x, b):
+  return b / (2 * _exact_sq_h(x, b) ** 3)
+
+
+def _exact_squareplus_d1(x, b):
+  if mp.isinf(x):
+    return mp.mpf(1) if x > 0 else mp.mpf(0)
+  h = _exact_sq_h(x, b)
+  return (1 + x / h) / 2 if x >= 0 else b / (2 * h * (h - x))
+
+
 @activation(
   derivative=squareplus_d1,
   param_derivatives={"b": _squareplus_db},
@@ -427,6 +482,9 @@ def _squareplus_db(x: jax.Array, b: jax.Array) -> jax.Array:
   bounded=False,
   conventions="squareplus(-inf) = 0, squareplus'(+inf) = 1; b is traced and differentiable.",
   references=("Barron 2021, arXiv:2112.11687",),
+  exact=Reference(
+    f=_exact_squareplus, d1=_exact_squareplus_d1, d2=lambda x, b: b / (2 * _exact_sq_h(x, b) ** 3)
+  ),
 )
 def squareplus(x: ArrayLike, b: ArrayLike = 4) -> jax.Array:
   r"""Squareplus, drop-in for ``jax.nn.squareplus``.

@@ -27,6 +27,7 @@ from jax.typing import ArrayLike
 
 from jaxact._src import checks, sharding
 from jaxact._src.core import normalizer
+from jaxact._src.exact import dot, mp
 
 _CONVENTIONS = (
   "where=False and -inf entries get exactly 0 and a zero gradient; a fully masked or all "
@@ -130,6 +131,75 @@ def _entmax15_jvp(primals, tangents):
   return p, gt - q * g
 
 
+def _exact_sparse_threshold(z, power):
+  # tau with sum max(z - tau, 0)^power = 1 (power 1: sparsemax, 2: 1.5-entmax on z = x / 2):
+  # the largest support size k whose threshold lies below its k-th entry (sorted row).
+  zs = sorted((zi for zi in z if zi != -mp.inf), reverse=True)
+  best, s1, s2 = None, mp.mpf(0), mp.mpf(0)
+  for k, zk in enumerate(zs, 1):
+    s1, s2 = s1 + zk, s2 + zk * zk
+    if power == 1:
+      tau = (s1 - 1) / k
+    else:
+      mu = s1 / k
+      delta = 1 / mp.mpf(k) - (s2 / k - mu * mu)
+      if delta < 0:
+        break
+      tau = mu - mp.sqrt(delta)
+    if zk > tau:
+      best = tau
+    else:
+      break
+  if best is None:
+    raise ValueError("no support")
+  return best
+
+
+def _exact_sparse_refs(x, w, v, power):
+  # value p; gradient of <w, p> = J w with J = diag(g) - g g^T / sum(g) on the support
+  # (g = 1 for sparsemax, sqrt(p) for 1.5-entmax); its derivative along v.
+  if all(xi == -mp.inf for xi in x):
+    zero = [mp.mpf(0)] * len(x)
+    return (zero, zero, zero), (0.0, 0.0, 0.0)
+  z = [xi / power for xi in x]
+  tau = _exact_sparse_threshold(z, power)
+  p = [max(zi - tau, mp.mpf(0)) ** power for zi in z]
+  g = [mp.mpf(1) if pi > 0 else mp.mpf(0) for pi in p] if power == 1 else [mp.sqrt(pi) for pi in p]
+  gs = mp.fsum(g)
+
+  def jac(u):
+    gu = dot(g, u)
+    return [gi * ui - gi * gu / gs for gi, ui in zip(g, u)]
+
+  grad = jac(w)
+  if power == 1:
+    hvp = [mp.mpf(0)] * len(x)
+    h_scale = 0.0
+  else:
+    dp = jac(v)
+    dg = [dpi / (2 * gi) if gi > 0 else mp.mpf(0) for dpi, gi in zip(dp, g)]
+    gw, dgw, dgs = dot(g, w), dot(dg, w), mp.fsum(dg)
+    hvp = [dgi * wi - dgi * gw / gs - gi * dgw / gs + gi * gw * dgs / gs**2 for dgi, gi, wi in zip(dg, g, w)]
+    aw = dot(g, [abs(wi) for wi in w])
+    adg = mp.fsum(abs(d) for d in dg)
+    adgw = dot([abs(d) for d in dg], [abs(wi) for wi in w])
+    h_scale = max(
+      abs(dgi * wi) + abs(dgi) * aw / gs + gi * adgw / gs + gi * aw * adg / gs**2
+      for dgi, gi, wi in zip(dg, g, w)
+    )
+  aw = dot(g, [abs(wi) for wi in w])
+  g_scale = max(gi * abs(wi) + gi * aw / gs for gi, wi in zip(g, w))
+  return (p, grad, hvp), (max(p), g_scale, h_scale)
+
+
+def _exact_sparsemax(x, w, v):
+  return _exact_sparse_refs(x, w, v, 1)
+
+
+def _exact_entmax15(x, w, v):
+  return _exact_sparse_refs(x, w, v, 2)
+
+
 @normalizer(
   family="sparse",
   formula="argmin_{p in simplex} ||p - x||^2 = max(x - tau, 0)",
@@ -140,6 +210,7 @@ def _entmax15_jvp(primals, tangents):
   bounded=True,
   conventions=_CONVENTIONS,
   references=("Martins, Astudillo 2016, arXiv:1602.02068",),
+  exact=_exact_sparsemax,
 )
 def sparsemax(x: ArrayLike, axis: int = -1, where: ArrayLike | None = None) -> jax.Array:
   r"""Sparsemax: the Euclidean projection of a row onto the probability simplex.
@@ -181,6 +252,7 @@ def sparsemax(x: ArrayLike, axis: int = -1, where: ArrayLike | None = None) -> j
   bounded=True,
   conventions=_CONVENTIONS,
   references=("Peters, Niculae, Martins 2019, Sparse Sequence-to-Sequence Models, arXiv:1905.05702",),
+  exact=_exact_entmax15,
 )
 def entmax15(x: ArrayLike, axis: int = -1, where: ArrayLike | None = None) -> jax.Array:
   r"""1.5-entmax: between softmax (alpha = 1) and sparsemax (alpha = 2), with exact zeros.

@@ -24,7 +24,7 @@ from jaxact._src import checks
 from jaxact._src.registry import DEFAULT_BOUNDS
 from jaxact.testing import _exact, _ulp
 from jaxact.testing._cache import ReferenceCache, entry_key
-from jaxact.testing.references import DPS, ELEMENTWISE, Reference
+from jaxact.testing.references import DPS, Reference
 
 # How the report names the quantities of _exact.WHICH.
 LABELS = {"f": "value", "d1": "d1", "d2": "d2"}
@@ -189,13 +189,13 @@ def reference_values(reference: Reference, xs: np.ndarray, params: Mapping[str, 
 
 
 def required_params(name: str) -> dict[str, float]:
-  """Values for the hyperparameters of the built-in ``name`` that have no default
+  """Values for the hyperparameters of the registered ``name`` that have no default
   (prelu's ``alpha``, threshold's ``threshold`` and ``value``, softcap's ``cap``):
-  the ones its reference is measured at. Empty for the others."""
+  the ones its declared reference is measured at. Empty for the others."""
   from jaxact._src import registry
 
   info = registry.info(name)
-  ref = ELEMENTWISE.get(info.name)
+  ref = info.exact if isinstance(info.exact, Reference) else None
   missing = [p for p, d in info.params.items() if d == registry.REQUIRED]
   return {p: ref.params[p] for p in missing} if ref is not None else {}
 
@@ -231,9 +231,25 @@ def _nonfinite(keep: np.ndarray, hi: np.ndarray, computed: np.ndarray, dtype) ->
   return int((keep & finite_exact & ~np.isfinite(computed)).sum())
 
 
+def _declared_reference(fn: Callable[..., Any], caller: str) -> Any:
+  """The reference that the registered ``fn`` declares (its decorator's ``exact=``)."""
+  from jaxact._src import registry
+
+  try:
+    ref = registry.info(fn).exact
+  except (ValueError, TypeError):
+    ref = None
+  if ref is None:
+    raise TypeError(
+      f"jaxact.testing.{caller}: {getattr(fn, '__name__', fn)!r} declares no reference "
+      "(exact= in its decorator); pass one"
+    )
+  return ref
+
+
 def check_activation(
   fn: Callable[..., Any],
-  reference: Reference,
+  reference: Reference | None = None,
   *,
   name: str | None = None,
   dtypes: Sequence[str] = ("float32", "float64", "bfloat16", "float16"),
@@ -254,7 +270,8 @@ def check_activation(
 
   Args:
     fn: the activation, ``fn(x, **params)``.
-    reference: its :class:`Reference`.
+    reference: its :class:`Reference`; default: the one a registered ``fn`` declares
+      (``exact=`` in its decorator).
     name: shown in the report (default ``fn.__name__``).
     dtypes: dtype names to measure.
     bounds: per dtype (value, d1, d2) ULP bounds; default the library's bounds.
@@ -269,6 +286,8 @@ def check_activation(
   Returns:
     A :class:`Report`.
   """
+  if reference is None:
+    reference = _declared_reference(fn, "check_activation")
   name = name or str(getattr(fn, "__name__", "activation"))
   bounds = dict(DEFAULT_BOUNDS if bounds is None else bounds)
   results = []
@@ -578,7 +597,7 @@ def _normwise_error(c: np.ndarray, hi: np.ndarray, lo: np.ndarray, scale: float,
 
 def check_normalizer(
   fn: Callable[..., Any],
-  reference: Callable[..., Any],
+  reference: Callable[..., Any] | None = None,
   *,
   name: str | None = None,
   dtypes: Sequence[str] = ("float32", "float64", "bfloat16", "float16"),
@@ -600,7 +619,8 @@ def check_normalizer(
 
   Args:
     fn: the normalizer, ``fn(x, axis=-1)``.
-    reference: ``reference(x, w, v) -> ((value, grad, hvp), scales)`` on lists of ``mpf``.
+    reference: ``reference(x, w, v) -> ((value, grad, hvp), scales)`` on lists of ``mpf``;
+      default: the one a registered ``fn`` declares (``exact=``).
     name: shown in the report (default ``fn.__name__``).
     dtypes: dtype names to measure.
     bounds: per dtype (value, d1, d2) ULP bounds; default the library's bounds.
@@ -609,6 +629,8 @@ def check_normalizer(
   Returns:
     A :class:`Report`.
   """
+  if reference is None:
+    reference = _declared_reference(fn, "check_normalizer")
   name = name or str(getattr(fn, "__name__", "normalizer"))
   bounds = dict(DEFAULT_BOUNDS if bounds is None else bounds)
   fns = _normalizer_derivatives(fn, scalar_output)
@@ -654,7 +676,7 @@ def check_normalizer(
   return Report(name=name, kind="normalizer", results=results)
 
 
-def assert_activation(fn: Callable[..., Any], reference: Reference, **kwargs: Any) -> Report:
+def assert_activation(fn: Callable[..., Any], reference: Reference | None = None, **kwargs: Any) -> Report:
   """:func:`check_activation`, raising ``AssertionError`` with the report on failure."""
   report = check_activation(fn, reference, **kwargs)
   if not report.passed:
@@ -662,7 +684,9 @@ def assert_activation(fn: Callable[..., Any], reference: Reference, **kwargs: An
   return report
 
 
-def assert_normalizer(fn: Callable[..., Any], reference: Callable[..., Any], **kwargs: Any) -> Report:
+def assert_normalizer(
+  fn: Callable[..., Any], reference: Callable[..., Any] | None = None, **kwargs: Any
+) -> Report:
   """:func:`check_normalizer`, raising ``AssertionError`` with the report on failure."""
   report = check_normalizer(fn, reference, **kwargs)
   if not report.passed:

@@ -18,6 +18,7 @@ ULP and is stored as 0.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import json
@@ -49,7 +50,7 @@ NARROW_DTYPES = _ulp.NARROW
 
 def with_params(ref: Reference, params: Mapping[str, float]) -> Reference:
   """``ref`` measured at other hyperparameters."""
-  return Reference(ref.f, ref.d1, ref.d2, params=dict(params), kinks=ref.kinks)
+  return dataclasses.replace(ref, params=dict(params), also=())
 
 
 def battery_cases(name: str) -> list[tuple[Reference, tuple[str, ...]]]:

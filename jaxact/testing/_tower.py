@@ -16,11 +16,12 @@ mode (``grad`` of ``grad``), forward mode (nested ``jvp``) and mixed mode (``jvp
 ``grad``, alternating), eagerly and under ``jit``; none may be NaN or inf where the
 exact value is finite.
 
-The references are the closed-form second derivatives of ``references.py``
-differentiated by ``mpmath.diff`` at far more than 50 digits: independent of the
-implementation. At a kink of f'' the one-sided derivative is taken from the side
-whose limit f'' takes there (its documented convention); where f'' takes neither
-limit (the mean, as soft_sign at 0), the convention for every higher order is 0.
+The references are the closed-form second derivatives that the activations declare
+(``exact=``, collected in ``references.py``), differentiated by ``mpmath.diff`` at far
+more than 50 digits: independent of the implementation. At a kink of f'' the one-sided
+derivative is taken from the side whose limit f'' takes there (its documented
+convention); where f'' takes neither limit (the mean, as soft_sign at 0), the
+convention for every higher order is 0.
 """
 
 from __future__ import annotations
