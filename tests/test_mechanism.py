@@ -241,6 +241,17 @@ def test_the_accuracy_paragraph_states_the_registry_bounds(name):
   assert doc.count("Accuracy:") == 1
 
 
+@pytest.mark.parametrize("name", jaxact.names(kind="normalizer", builtin=True))
+def test_a_normalizer_states_its_normwise_bounds(name):
+  from jaxact._src import registry
+
+  doc = " ".join(jaxact.get(name).__doc__.split())
+  assert "Accuracy: " + registry.accuracy_sentence(registry.NORMALIZER_BOUNDS, normwise=True) in doc
+  assert doc.count("Accuracy:") == 1
+  # the bounds stated are those the battery asserts (tests/test_battery.py)
+  assert all(jaxact.info(name).bounds[k] == v for k, v in registry.NORMALIZER_BOUNDS.items())
+
+
 def test_the_decorator_refuses_a_derivative_string_other_than_self():
   with pytest.raises(ValueError, match=r"^jaxact\.activation: derivative must be"):
     jaxact.activation(derivative="Self")

@@ -424,6 +424,7 @@ def normalizer(
 
     if "axis" not in static_argnames:
       raise ValueError("jaxact.normalizer: 'axis' must be static")
+    public.__doc__ = registry.with_accuracy(forward.__doc__, registry.NORMALIZER_BOUNDS, normwise=True)
     _register(forward, public, "normalizer", family, rest, aliases, metadata)
     return cast("Callable[_Params, _Result]", public)
 

@@ -46,9 +46,19 @@ DEFAULT_BOUNDS: Mapping[str, tuple[float, float, float]] = MappingProxyType(
 )
 
 
-def accuracy_sentence(bounds: Mapping[str, tuple[float, float, float]]) -> str:
+NORMALIZER_BOUNDS: Mapping[str, tuple[float, float, float]] = MappingProxyType(
+  {k: v for k, v in DEFAULT_BOUNDS.items() if k not in NARROW_FLOATS}
+)
+"""The normwise bounds a normalizer's docstring states: the battery asserts
+:data:`DEFAULT_BOUNDS` for every normalizer in these four dtypes (and in two of the
+narrow floats, float8_e4m3fn and float4_e2m1fn, where rows need care)."""
+
+
+def accuracy_sentence(bounds: Mapping[str, tuple[float, float, float]], normwise: bool = False) -> str:
   """The bounds as the first sentence of a docstring's accuracy paragraph: value, first
-  and second derivative per group of dtypes with the same bounds."""
+  and second derivative per group of dtypes with the same bounds; ``normwise``: a
+  normalizer's (value, gradient, Hessian-vector product, each measured against a scale
+  of the whole row)."""
   groups: dict[tuple[float, ...], list[str]] = {}
   first = ("float32", "float64", "float16", "bfloat16")
   for dtype, b in sorted(bounds.items(), key=lambda kv: first.index(kv[0]) if kv[0] in first else 9):
@@ -63,6 +73,15 @@ def accuracy_sentence(bounds: Mapping[str, tuple[float, float, float]]) -> str:
       names += narrow
     where = ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
     parts.append(f"{v:g}, {d1:g} and {d2:g} in {where}" if (v, d1) != (d1, d2) else f"{v:g} in {where}")
+  if normwise:
+    return (
+      "value, gradient and Hessian-vector product within "
+      + "; ".join(parts)
+      + ", in ULPs of the output dtype of a scale of the row (normwise): its largest exact"
+      " entry for the value, the largest sum of the sizes of the terms that make up an"
+      " entry (what cancels) for the derivatives; asserted by the battery on rows across"
+      " each dtype's range."
+    )
   return (
     "value, first and second derivative within "
     + "; ".join(parts)
@@ -71,7 +90,9 @@ def accuracy_sentence(bounds: Mapping[str, tuple[float, float, float]]) -> str:
   )
 
 
-def with_accuracy(doc: str | None, bounds: Mapping[str, tuple[float, float, float]]) -> str | None:
+def with_accuracy(
+  doc: str | None, bounds: Mapping[str, tuple[float, float, float]], normwise: bool = False
+) -> str | None:
   """``doc`` with :func:`accuracy_sentence` at the start of its ``Accuracy:`` paragraph
   (added before ``Example:`` if it has none), the paragraph wrapped again."""
   if not doc:
@@ -87,7 +108,8 @@ def with_accuracy(doc: str | None, bounds: Mapping[str, tuple[float, float, floa
     end += 1
   indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
   rest = " ".join(" ".join(lines[start:end]).split())[len("Accuracy:") :].strip()
-  text = f"Accuracy: {accuracy_sentence(bounds)}" + (f" {rest[0].upper()}{rest[1:]}" if rest else "")
+  text = f"Accuracy: {accuracy_sentence(bounds, normwise)}"
+  text += f" {rest[0].upper()}{rest[1:]}" if rest else ""
   wrapped = textwrap.fill(
     text, width=88, initial_indent=indent, subsequent_indent=indent, break_long_words=False
   )

@@ -230,9 +230,6 @@ def sparsemax(x: ArrayLike, axis: int = -1, where: ArrayLike | None = None) -> j
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Accuracy: value <= 4 ULP of the largest entry (normwise), derivatives <= 8 and
-  16 normwise (float32, float64); 1, 1, 2 in float16/bfloat16.
-
   Example:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.sparsemax(jnp.array([1.0, 0.5, -1.0], dtype=jnp.float32))
@@ -271,9 +268,6 @@ def entmax15(x: ArrayLike, axis: int = -1, where: ArrayLike | None = None) -> ja
 
   Returns:
     An array of the same shape and dtype as ``x``.
-
-  Accuracy: value <= 4 ULP of the largest entry (normwise), derivatives <= 8 and
-  16 normwise (float32, float64); 1, 1, 2 in float16/bfloat16.
 
   Example:
     >>> import jax.numpy as jnp, jaxact
