@@ -131,6 +131,18 @@ def test_hyperparameters_are_traced():
   np.testing.assert_allclose(gs, np.sum(np.where(x < 0, x, 0.0)), rtol=1e-14)
 
 
+def _exact_d1(name, xs):
+  # The exact derivative at xs (mpmath), at the parameters _call passes.
+  import inspect
+
+  ref = jt.ELEMENTWISE[jaxact.info(name).name]
+  info = jaxact.info(name)
+  params = {k: info.params[k] for k in list(inspect.signature(ref.d1).parameters)[1:] if k in info.params}
+  params.update(ref.params)
+  params.update(jt.required_params(name))
+  return jt.reference_values(ref, np.asarray(xs, np.float64), params)["d1"]
+
+
 def test_sharded_input():
   # Sharded over every device the backend has (one on a plain CPU host): the
   # result is the same values, sharded the same way.
@@ -138,23 +150,31 @@ def test_sharded_input():
   mesh = jax.sharding.Mesh(devices, ("d",))
   spec = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("d"))
   x = jax.device_put(jnp.linspace(-5, 5, 8 * len(devices), dtype=jnp.float32), spec)
+  xs = np.asarray(x)
   # Every activation and its gradient in one compiled function (one compile, not 2 x 45).
   values_and_grads = jax.jit(
     lambda x: {n: (_call(n, x), jax.grad(lambda x, n=n: jnp.sum(_call(n, x)))(x)) for n in ELEMENTWISE}
   )
   sharded = values_and_grads(x)
-  plain = values_and_grads(np.asarray(x))
+  plain = values_and_grads(xs)
+  # (log1mexp and its derivatives are NaN below 0, its domain.)
   for name in ELEMENTWISE:
     (y, g), (y0, g0) = sharded[name], plain[name]
     assert y.sharding.is_equivalent_to(spec, y.ndim), name
     np.testing.assert_array_equal(y, y0, err_msg=name)
-    # The gradient to 1 ULP: the sharded and the plain call are two XLA programs, which
-    # may contract a product and a sum into one FMA in one and not the other (seen for
-    # softcap' in the full suite, 1 ULP at 9 of 64 points; not alone).
-    np.testing.assert_array_max_ulp(np.asarray(g), np.asarray(g0), maxulp=1)
+    # The gradients of the two programs, each against the exact derivative within the
+    # battery's bound: the sharded and the plain call are two XLA programs, which may
+    # contract a product and a sum into one FMA in one and not the other (measured in
+    # the full suite: 1 ULP apart for softcap', once 2 ULP), so they need not agree bit
+    # for bit; what sharding must not change is the accuracy the library states.
+    inside = xs > 0 if name == "log1mexp" else np.ones(xs.shape, bool)
+    hi, lo = _exact_d1(name, xs)
+    bound = jaxact.info(name).bounds["float32"][1]
+    for which, grad in (("sharded", g), ("plain", g0)):
+      err = jt.ulp_error(np.asarray(grad), hi, lo, np.float32)[inside]
+      where = xs[inside][np.argmax(err)]
+      assert np.max(err) <= bound, f"{name} ({which}): {np.max(err):.2f} ULP at x = {where}"
     assert np.array_equal(np.isnan(g), np.isnan(g0)), name
-    # (log1mexp and its derivatives are NaN below 0, its domain.)
-    inside = np.asarray(x) > 0 if name == "log1mexp" else np.ones(x.shape, bool)
     assert np.all(np.isfinite(np.asarray(g)[inside])), name
     assert np.all(np.isnan(np.asarray(g)[~inside])), name
 
