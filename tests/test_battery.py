@@ -74,9 +74,10 @@ def test_a_user_activation_is_measured_against_the_reference_it_declares():
     return x * x
 
   assert not jt.check_activation(test_square_wrong_reference, dtypes=("float32",)).passed
-  with pytest.raises(TypeError, match=r"jaxact.testing.check_activation: .* declares no reference"):
+  assert jt.check_activation("test_square", dtypes=("float32",)).passed  # by name
+  with pytest.raises(TypeError, match=r"jaxact.testing.check_activation: .* has no registered reference"):
     jt.check_activation(lambda x: x * x)
-  with pytest.raises(TypeError, match=r"jaxact.testing.check_normalizer: .* declares no reference"):
+  with pytest.raises(TypeError, match=r"jaxact.testing.check_normalizer: .* has no registered reference"):
     jt.check_normalizer(lambda x, axis=-1: x)
 
 

@@ -248,8 +248,27 @@ def test_a_normalizer_states_its_normwise_bounds(name):
   doc = " ".join(jaxact.get(name).__doc__.split())
   assert "Accuracy: " + registry.accuracy_sentence(registry.NORMALIZER_BOUNDS, normwise=True) in doc
   assert doc.count("Accuracy:") == 1
-  # the bounds stated are those the battery asserts (tests/test_battery.py)
+  # the bounds stated are those the battery asserts (tests/test_battery.py), in words
   assert all(jaxact.info(name).bounds[k] == v for k, v in registry.NORMALIZER_BOUNDS.items())
+  for dtype in ("float32", "float64", "float16", "bfloat16"):
+    v, d1, d2 = jaxact.info(name).bounds[dtype]
+    assert f"{v:g}, {d1:g} and {d2:g} in" in doc and dtype in doc, dtype
+  assert "Hessian-vector product" in doc and "normwise" in doc
+
+
+def test_a_user_normalizer_states_the_bounds_it_declares():
+  @jaxact.normalizer(bounds={"float32": (9.0, 10.0, 11.0)})
+  def test_bounded_softmax(x, axis=-1, where=None):
+    """A softmax.
+
+    Example:
+      >>> 1
+      1
+    """
+    return jax.nn.softmax(x, axis=axis, where=where)
+
+  doc = " ".join(test_bounded_softmax.__doc__.split())
+  assert "within 9, 10 and 11 in float32" in doc, doc
 
 
 def test_the_decorator_refuses_a_derivative_string_other_than_self():

@@ -161,6 +161,8 @@ def test_sharded_input():
   for name in ELEMENTWISE:
     (y, g), (y0, g0) = sharded[name], plain[name]
     assert y.sharding.is_equivalent_to(spec, y.ndim), name
+    # The values bit for bit: so they have been in every run (the forwards compile alike
+    # in the two programs, unlike some derivative rules, below).
     np.testing.assert_array_equal(y, y0, err_msg=name)
     # The gradients of the two programs, each against the exact derivative within the
     # battery's bound: the sharded and the plain call are two XLA programs, which may

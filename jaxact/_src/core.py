@@ -98,7 +98,7 @@ def register_function(
   default); ``metadata`` must be :class:`~jaxact.Info` fields, as for the decorators."""
   _check_metadata("register", metadata)
   if kind in ("elementwise", "gated"):
-    fn.__doc__ = registry.with_accuracy(fn.__doc__, registry.DEFAULT_BOUNDS)
+    fn.__doc__ = registry.with_accuracy(fn.__doc__, metadata.get("bounds", registry.DEFAULT_BOUNDS))
   if params is None:
     params = _defaults(fn)
   registry.register(
@@ -351,7 +351,7 @@ def activation(
     public.__name__ = fname
     public.__qualname__ = fname
     # The bounds the battery asserts, stated from the registry, not copied by hand.
-    public.__doc__ = registry.with_accuracy(forward.__doc__, registry.DEFAULT_BOUNDS)
+    public.__doc__ = registry.with_accuracy(forward.__doc__, metadata.get("bounds", registry.DEFAULT_BOUNDS))
     public.kernel = kernel  # type: ignore[attr-defined]
     if register:
       _register(forward, public, "elementwise", family, pnames, aliases, metadata)
@@ -424,7 +424,8 @@ def normalizer(
 
     if "axis" not in static_argnames:
       raise ValueError("jaxact.normalizer: 'axis' must be static")
-    public.__doc__ = registry.with_accuracy(forward.__doc__, registry.NORMALIZER_BOUNDS, normwise=True)
+    bounds = registry.normwise_bounds(metadata.get("bounds", registry.DEFAULT_BOUNDS))
+    public.__doc__ = registry.with_accuracy(forward.__doc__, bounds, normwise=True)
     _register(forward, public, "normalizer", family, rest, aliases, metadata)
     return cast("Callable[_Params, _Result]", public)
 

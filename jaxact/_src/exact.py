@@ -20,12 +20,19 @@ DPS = 50
 
 
 class _Mpmath:
-  """The ``mpmath`` module, imported when an attribute is first asked for."""
+  """The ``mpmath`` module, imported when an attribute is first asked for (and the
+  attribute kept, so that a reference evaluates as fast as with mpmath itself). Read
+  only: set the precision on ``mpmath.mp`` (the harness uses ``mpmath.workdps``)."""
 
   def __getattr__(self, name: str) -> Any:
     import mpmath
 
-    return getattr(mpmath, name)
+    value = getattr(mpmath, name)
+    self.__dict__[name] = value
+    return value
+
+  def __setattr__(self, name: str, value: Any) -> None:
+    raise AttributeError(f"jaxact's mp proxy is read-only: set mpmath.{name} on mpmath itself")
 
 
 mp: Any = _Mpmath()

@@ -258,7 +258,7 @@ def exponential(x: ArrayLike) -> jax.Array:
   Accuracy: Computed with arithmetic alone (``stable.exp``), not XLA's exp, whose
   compiled form differs between programs (1 ULP at e^0.3 in float32 between a jitted,
   vmapped gradient and the same gradient taken element by element); the same bits in
-  every program.
+  every jitted program measured.
 
   Example:
     >>> import jax.numpy as jnp, jaxact

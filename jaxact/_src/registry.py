@@ -46,12 +46,15 @@ DEFAULT_BOUNDS: Mapping[str, tuple[float, float, float]] = MappingProxyType(
 )
 
 
-NORMALIZER_BOUNDS: Mapping[str, tuple[float, float, float]] = MappingProxyType(
-  {k: v for k, v in DEFAULT_BOUNDS.items() if k not in NARROW_FLOATS}
-)
-"""The normwise bounds a normalizer's docstring states: the battery asserts
-:data:`DEFAULT_BOUNDS` for every normalizer in these four dtypes (and in two of the
-narrow floats, float8_e4m3fn and float4_e2m1fn, where rows need care)."""
+def normwise_bounds(bounds: Mapping[str, tuple[float, float, float]]) -> Mapping[str, Any]:
+  """The bounds a normalizer's docstring states: those of the four wide dtypes (the
+  battery measures normalizers in them, and in two of the narrow floats only,
+  float8_e4m3fn and float4_e2m1fn, where rows need care)."""
+  return MappingProxyType({k: v for k, v in bounds.items() if k not in NARROW_FLOATS})
+
+
+NORMALIZER_BOUNDS = normwise_bounds(DEFAULT_BOUNDS)
+"""What a built-in normalizer's docstring states (the battery asserts them)."""
 
 
 def accuracy_sentence(bounds: Mapping[str, tuple[float, float, float]], normwise: bool = False) -> str:
@@ -78,7 +81,7 @@ def accuracy_sentence(bounds: Mapping[str, tuple[float, float, float]], normwise
       "value, gradient and Hessian-vector product within "
       + "; ".join(parts)
       + ", in ULPs of the output dtype of a scale of the row (normwise): its largest exact"
-      " entry for the value, the largest sum of the sizes of the terms that make up an"
+      " entry in magnitude for the value, the largest sum of the sizes of the terms that make up an"
       " entry (what cancels) for the derivatives; asserted by the battery on rows across"
       " each dtype's range."
     )
@@ -142,11 +145,11 @@ class Info:
     compute_dtype: how each input dtype is computed.
     bounds: the accuracy bounds the battery asserts, per dtype.
     references: literature.
+    builtin: part of jaxact (``False`` for user activations).
     exact: the high-precision reference the battery measures it against: an
       :class:`~jaxact._src.exact.Reference` for an element-wise activation, a function
       of a row for a normalizer (see :mod:`jaxact.testing.references`); ``None`` for
       none (a gated unit is measured through its gate's).
-    builtin: part of jaxact (``False`` for user activations).
   """
 
   name: str
@@ -167,8 +170,8 @@ class Info:
     default_factory=lambda: dict(DEFAULT_BOUNDS)
   )
   references: tuple[str, ...] = ()
-  exact: Any = dataclasses.field(default=None, repr=False)
   builtin: bool = False
+  exact: Any = dataclasses.field(default=None, repr=False)
 
   def as_dict(self) -> dict[str, Any]:
     """The metadata as plain Python values (no function), e.g. for JSON."""

@@ -459,10 +459,6 @@ def _exact_squareplus(x, b):
   return (x + _exact_sq_h(x, b)) / 2 if x >= 0 else b / (2 * (_exact_sq_h(x, b) - x))
 
 
-def _exact_squareplus_d2(x, b):
-  return b / (2 * _exact_sq_h(x, b) ** 3)
-
-
 def _exact_squareplus_d1(x, b):
   if mp.isinf(x):
     return mp.mpf(1) if x > 0 else mp.mpf(0)

@@ -231,24 +231,28 @@ def _nonfinite(keep: np.ndarray, hi: np.ndarray, computed: np.ndarray, dtype) ->
   return int((keep & finite_exact & ~np.isfinite(computed)).sum())
 
 
-def _declared_reference(fn: Callable[..., Any], caller: str) -> Any:
-  """The reference that the registered ``fn`` declares (its decorator's ``exact=``)."""
+def _declared(fn: Callable[..., Any] | str, reference: Any, caller: str) -> tuple[Callable[..., Any], Any]:
+  """(the function, its reference): ``fn`` may be a registered name; without a
+  ``reference``, the one the registered ``fn`` declares (its decorator's ``exact=``)."""
   from jaxact._src import registry
 
-  try:
-    ref = registry.info(fn).exact
-  except (ValueError, TypeError):
-    ref = None
-  if ref is None:
-    raise TypeError(
-      f"jaxact.testing.{caller}: {getattr(fn, '__name__', fn)!r} declares no reference "
-      "(exact= in its decorator); pass one"
-    )
-  return ref
+  if isinstance(fn, str):
+    fn = registry.get(fn)
+  if reference is None:
+    try:
+      reference = registry.info(fn).exact
+    except (ValueError, TypeError):
+      pass
+    if reference is None:
+      raise TypeError(
+        f"jaxact.testing.{caller}: {getattr(fn, '__name__', fn)!r} has no registered reference "
+        "(exact= in its decorator, and registered: not register=False); pass one"
+      )
+  return fn, reference
 
 
 def check_activation(
-  fn: Callable[..., Any],
+  fn: Callable[..., Any] | str,
   reference: Reference | None = None,
   *,
   name: str | None = None,
@@ -269,7 +273,7 @@ def check_activation(
   are excluded for that dtype. float64 is skipped when ``jax_enable_x64`` is off.
 
   Args:
-    fn: the activation, ``fn(x, **params)``.
+    fn: the activation, ``fn(x, **params)``, or a registered activation's name.
     reference: its :class:`Reference`; default: the one a registered ``fn`` declares
       (``exact=`` in its decorator).
     name: shown in the report (default ``fn.__name__``).
@@ -286,8 +290,7 @@ def check_activation(
   Returns:
     A :class:`Report`.
   """
-  if reference is None:
-    reference = _declared_reference(fn, "check_activation")
+  fn, reference = _declared(fn, reference, "check_activation")
   name = name or str(getattr(fn, "__name__", "activation"))
   bounds = dict(DEFAULT_BOUNDS if bounds is None else bounds)
   results = []
@@ -596,7 +599,7 @@ def _normwise_error(c: np.ndarray, hi: np.ndarray, lo: np.ndarray, scale: float,
 
 
 def check_normalizer(
-  fn: Callable[..., Any],
+  fn: Callable[..., Any] | str,
   reference: Callable[..., Any] | None = None,
   *,
   name: str | None = None,
@@ -618,7 +621,7 @@ def check_normalizer(
   reports the length of the row with the largest error.
 
   Args:
-    fn: the normalizer, ``fn(x, axis=-1)``.
+    fn: the normalizer, ``fn(x, axis=-1)``, or a registered normalizer's name.
     reference: ``reference(x, w, v) -> ((value, grad, hvp), scales)`` on lists of ``mpf``;
       default: the one a registered ``fn`` declares (``exact=``).
     name: shown in the report (default ``fn.__name__``).
@@ -629,8 +632,7 @@ def check_normalizer(
   Returns:
     A :class:`Report`.
   """
-  if reference is None:
-    reference = _declared_reference(fn, "check_normalizer")
+  fn, reference = _declared(fn, reference, "check_normalizer")
   name = name or str(getattr(fn, "__name__", "normalizer"))
   bounds = dict(DEFAULT_BOUNDS if bounds is None else bounds)
   fns = _normalizer_derivatives(fn, scalar_output)
@@ -676,7 +678,9 @@ def check_normalizer(
   return Report(name=name, kind="normalizer", results=results)
 
 
-def assert_activation(fn: Callable[..., Any], reference: Reference | None = None, **kwargs: Any) -> Report:
+def assert_activation(
+  fn: Callable[..., Any] | str, reference: Reference | None = None, **kwargs: Any
+) -> Report:
   """:func:`check_activation`, raising ``AssertionError`` with the report on failure."""
   report = check_activation(fn, reference, **kwargs)
   if not report.passed:
@@ -685,7 +689,7 @@ def assert_activation(fn: Callable[..., Any], reference: Reference | None = None
 
 
 def assert_normalizer(
-  fn: Callable[..., Any], reference: Callable[..., Any] | None = None, **kwargs: Any
+  fn: Callable[..., Any] | str, reference: Callable[..., Any] | None = None, **kwargs: Any
 ) -> Report:
   """:func:`check_normalizer`, raising ``AssertionError`` with the report on failure."""
   report = check_normalizer(fn, reference, **kwargs)

@@ -14,7 +14,8 @@ Why not the XLA primitives: measured against mpmath on the CPU backend, XLA's
 ``tanh`` is off by up to 4.3 ULP (float32) and 6.5 ULP (float64), and ``expm1``
 by up to 4.8 ULP (float32) near 0, and float64 ``log1p`` by up to 128 ULP on
 [-0.4142, -0.3504] (``log1p_forward`` mends it); ``exp``, ``log`` and ``log1p``
-elsewhere are within about 2 ULP and are used as they are.
+elsewhere are within about 2 ULP and are used as they are, except where a result must
+be the same in every program (``exp``: ``exponential`` uses ``exps.exp``).
 """
 
 from jaxact._src.stable.eft import constant_pieces as constant_pieces
