@@ -6,6 +6,10 @@ import hypothesis
 import jax
 
 jax.config.update("jax_enable_x64", True)
+# Eight host devices, so that test_transforms.py's test_sharded_input splits its array
+# over devices in this process too (the 8-device runs of every function, in
+# test_sharding.py and test_collectives.py, are subprocesses of their own).
+jax.config.update("jax_num_cpu_devices", 8)
 
 hypothesis.settings.register_profile(
   "jaxact", deadline=None, max_examples=int(os.environ.get("JAXACT_HYPOTHESIS_EXAMPLES", "60"))

@@ -23,7 +23,10 @@ import json
 import os
 import sys
 
-os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
+# Only when run as a script: pytest collects this file too (--doctest-modules), and the
+# test process's device count is set in tests/conftest.py.
+if __name__ == "__main__":
+  os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
 
 import jax
 import jax.numpy as jnp

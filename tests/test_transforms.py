@@ -140,6 +140,9 @@ def _exact_d1(name, xs):
   params = {k: info.params[k] for k in list(inspect.signature(ref.d1).parameters)[1:] if k in info.params}
   params.update(ref.params)
   params.update(jt.required_params(name))
+  # The function computes with its hyperparameters rounded to float32 (as the battery
+  # measures it): the exact derivative is the one at those values.
+  params = {k: float(np.float32(v)) for k, v in params.items()}
   return jt.reference_values(ref, np.asarray(xs, np.float64), params)["d1"]
 
 
