@@ -183,6 +183,40 @@ def test_training_step_memory_per_layer(name, buffers):
   assert per_layer <= buffers, per_layer
 
 
+def _block_step_peak(act) -> int:
+  # Arguments + outputs + temporaries of the gradient of three transformer MLP blocks
+  # (x of shape batch x tokens x width, weights shared), compiled.
+  k = jax.random.split(jax.random.key(0), 3)
+  x = jax.random.normal(k[0], (2, 32, 64), jnp.float32)
+  up = jax.random.normal(k[1], (64, 256), jnp.float32)
+  down = jax.random.normal(k[2], (256, 64), jnp.float32)
+
+  def loss(p, x):
+    for _ in range(3):
+      x = x + act(x @ p[0]) @ p[1]
+    return jnp.sum(x * x)
+
+  m = jax.jit(jax.grad(loss)).lower((up, down), x).compile().memory_analysis()
+  return m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes
+
+
+def test_squared_relu_is_built_without_the_barrier():
+  # squared_relu's derivative 2 max(x, 0) shares nothing costly with the value, and in
+  # a transformer's MLP the barrier costs memory (here 786,448 bytes against 737,296)
+  # and, in the GPT model (benchmarks/models.py), step time: 1.10x of relu(x) ** 2.
+  from jaxact._src import core
+
+  shipped = _block_step_peak(jaxact.squared_relu)
+  core.DERIVATIVE_BARRIER = True
+  jax.clear_caches()  # the traced rule would be reused otherwise
+  try:
+    barrier = _block_step_peak(jaxact.squared_relu)
+  finally:
+    core.DERIVATIVE_BARRIER = None
+    jax.clear_caches()
+  assert shipped < barrier, (shipped, barrier)
+
+
 def test_user_kernel_differentiates_at_a_python_float():
   # A kernel called directly on a Python float (no dtype) differentiates like an array.
   k = jaxact.stable_kernel(lambda x: x * x * x, derivative=lambda x: 3.0 * x * x)

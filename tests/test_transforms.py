@@ -147,7 +147,7 @@ def _exact_d1(name, xs):
 
 
 def test_sharded_input():
-  # Sharded over every device the backend has (one on a plain CPU host): the
+  # Sharded over every device the backend has (8 here: tests/conftest.py): the
   # result is the same values, sharded the same way.
   devices = np.array(jax.devices())
   mesh = jax.sharding.Mesh(devices, ("d",))
