@@ -4,7 +4,7 @@ The rules of ``jaxact.stable_kernel`` evaluate the derivative on x read through 
 ``optimization_barrier`` (unless built with ``separate_derivative=False``), so that
 it shares no subexpression with the value. This
 script builds every element-wise function shared with jax.nn twice in one process,
-with the barrier and without, in every kernel (``jaxact._src.core.DERIVATIVE_BARRIER``,
+with the barrier and without, in every kernel (``jaxact._src.core.derivative_barrier``,
 ``gelu``'s included, whose rule is built without it), and reports
 
 * the temporary memory of the 16-layer MLP training step of ``speed_memory.py``;
@@ -51,16 +51,11 @@ def _built(name: str, barrier: bool, log2_size: int):
   without the barrier. Compiled ahead of time: clearing the caches (which JAX keeps
   of traced rules, and which would give the other setting's trace) leaves it alone."""
   ours, _, kw, _ = PAIRS[name]
-  core.DERIVATIVE_BARRIER = barrier
-  jax.clear_caches()
-  try:
+  with core.derivative_barrier(barrier):
     x = _input(name, "elementwise", log2_size)
     f = jax.jit(_value_and_vjp(ours, kw)).lower(x).compile()
     form = MLP_FORM.get(name, lambda f, kw=kw: lambda h: f(h, **kw))
     return f, mlp_step_memory(form(ours))
-  finally:
-    core.DERIVATIVE_BARRIER = None
-    jax.clear_caches()
 
 
 def run(names, repeats: int, rounds: int, log2_size: int, progress=sys.stderr):

@@ -13,6 +13,7 @@ import jaxact
 import jaxact.testing as jt
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
+from models import peak_bytes  # the model benchmark's peak: arguments + outputs + temporaries
 from speed_memory import mlp_step_memory  # the benchmark's training step, at a smaller size
 
 
@@ -196,8 +197,7 @@ def _block_step_peak(act) -> int:
       x = x + act(x @ p[0]) @ p[1]
     return jnp.sum(x * x)
 
-  m = jax.jit(jax.grad(loss)).lower((up, down), x).compile().memory_analysis()
-  return m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes
+  return peak_bytes(jax.jit(jax.grad(loss)).lower((up, down), x).compile())
 
 
 def test_squared_relu_is_built_without_the_barrier():
@@ -207,13 +207,8 @@ def test_squared_relu_is_built_without_the_barrier():
   from jaxact._src import core
 
   shipped = _block_step_peak(jaxact.squared_relu)
-  core.DERIVATIVE_BARRIER = True
-  jax.clear_caches()  # the traced rule would be reused otherwise
-  try:
+  with core.derivative_barrier(True):
     barrier = _block_step_peak(jaxact.squared_relu)
-  finally:
-    core.DERIVATIVE_BARRIER = None
-    jax.clear_caches()
   assert shipped < barrier, (shipped, barrier)
 
 

@@ -17,10 +17,11 @@ A user activation is defined exactly like the built-in ones (see the README).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar, cast
 
 import jax
@@ -133,9 +134,24 @@ def _register(forward, public, kind, family, pnames, aliases, metadata) -> None:
 
 # Read when a rule is traced: None, the barrier where the kernel's separate_derivative
 # says (see the rule in stable_kernel); True or False, in every kernel or in none.
-# Only benchmarks/derivative_barrier.py sets it, to measure what the barrier saves and
-# costs.
+# Set only through derivative_barrier(), by benchmarks/derivative_barrier.py and
+# tests/test_mechanism.py, to measure what the barrier saves and costs.
 DERIVATIVE_BARRIER: bool | None = None
+
+
+@contextlib.contextmanager
+def derivative_barrier(setting: bool) -> Iterator[None]:
+  """Within: every rule traced has the barrier (``True``) or none (``False``), whatever
+  its kernel's ``separate_derivative``. JAX's caches are cleared on entry and exit: a
+  function traced under one setting would otherwise be reused under the other."""
+  global DERIVATIVE_BARRIER
+  DERIVATIVE_BARRIER = setting
+  jax.clear_caches()
+  try:
+    yield
+  finally:
+    DERIVATIVE_BARRIER = None
+    jax.clear_caches()
 
 
 def stable_kernel(
