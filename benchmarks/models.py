@@ -20,9 +20,13 @@ of the rounds' medians), peak memory (arguments + outputs + temporaries from XLA
 (``jax.clear_caches()`` before each, the two alternated).
 
 Prints a Markdown table and writes it to docs/benchmarks.md (``--out``, a section
-per backend). ``--small``: tiny sizes, for the test suite.
+per backend). ``--small``: tiny sizes, for the test suite. ``--barrier on|off``: every
+jaxact rule traced with the derivative barrier, or with none, whatever its kernel's
+``separate_derivative`` (``jaxact._src.core.derivative_barrier``); the table is then
+printed, not written (the docs' table is of the functions as built).
 
-Usage: python benchmarks/models.py [--only NAMES] [--rounds R] [--repeats N] [--small] [--out PATH|-]
+Usage: python benchmarks/models.py [--only NAMES] [--rounds R] [--repeats N] [--small] [--barrier on|off]
+                                   [--out PATH|-]
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import jax
 import jax.numpy as jnp
 
 import jaxact
+from jaxact._src import core
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from speed_memory import arguments, geometric_mean, ratio_summary, steady_allocator, time_pair, write_section
@@ -259,12 +264,17 @@ def table(rows) -> str:
 def main(argv=None) -> int:
   p = arguments(__doc__, repeats=9, rounds=3, sized=False)
   p.add_argument("--small", action="store_true", help="tiny sizes (the test suite)")
+  p.add_argument("--barrier", choices=("on", "off"), help="barrier in every rule, or in none (printed only)")
   args = p.parse_args(argv)
   names = args.only.split(",") if args.only else []
-  rows = run(names, args.repeats, args.rounds, args.small)
+  if args.barrier:
+    with core.derivative_barrier(args.barrier == "on"):
+      rows = run(names, args.repeats, args.rounds, args.small)
+  else:
+    rows = run(names, args.repeats, args.rounds, args.small)
   body = table(rows)
   print(body)
-  if args.out and args.out != "-":
+  if args.out and args.out != "-" and not args.barrier:
     sizes = SIZES[args.small]
     note = (
       f"GPT: batch {sizes['gpt']['batch']}, {sizes['gpt']['seq']} tokens, width {sizes['gpt']['width']}, "

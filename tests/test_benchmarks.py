@@ -78,3 +78,23 @@ def test_accelerator_command_steps_exist():
     check=True,
   ).stdout
   assert "jax.nn.gelu:" in out and "jaxact.gelu:" in out and "grad: jaxact / jax.nn" in out, out
+
+
+def test_models_with_the_barrier_forced_print_only(tmp_path):
+  # --barrier on: the table of the models with the barrier in every rule is printed;
+  # the docs' table (of the functions as built) is not overwritten.
+  out_file = tmp_path / "benchmarks.md"
+  out = subprocess.run(
+    [
+      sys.executable,
+      os.path.join(ROOT, "benchmarks", "models.py"),
+      *["--small", "--rounds", "1", "--repeats", "1", "--only", "gpt-squared_relu", "--barrier", "on"],
+      *["--out", str(out_file)],
+    ],
+    capture_output=True,
+    text=True,
+    timeout=300,
+    check=True,
+  ).stdout
+  assert "| gpt-squared_relu |" in out, out
+  assert not out_file.exists()

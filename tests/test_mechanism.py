@@ -203,7 +203,8 @@ def _block_step_peak(act) -> int:
 def test_squared_relu_is_built_without_the_barrier():
   # squared_relu's derivative 2 max(x, 0) shares nothing costly with the value, and in
   # a transformer's MLP the barrier costs memory (here 786,448 bytes against 737,296)
-  # and, in the GPT model (benchmarks/models.py), step time: 1.10x of relu(x) ** 2.
+  # and, in the GPT model, step time: 1.07-1.09x of relu(x) ** 2
+  # (python benchmarks/models.py --only gpt-squared_relu --barrier on).
   from jaxact._src import core
 
   shipped = _block_step_peak(jaxact.squared_relu)

@@ -134,8 +134,9 @@ def _register(forward, public, kind, family, pnames, aliases, metadata) -> None:
 
 # Read when a rule is traced: None, the barrier where the kernel's separate_derivative
 # says (see the rule in stable_kernel); True or False, in every kernel or in none.
-# Set only through derivative_barrier(), by benchmarks/derivative_barrier.py and
-# tests/test_mechanism.py, to measure what the barrier saves and costs.
+# Set only through derivative_barrier(), by benchmarks/derivative_barrier.py,
+# benchmarks/models.py --barrier and tests/test_mechanism.py, to measure what the
+# barrier saves and costs.
 DERIVATIVE_BARRIER: bool | None = None
 
 

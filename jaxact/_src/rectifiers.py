@@ -298,9 +298,9 @@ squared_relu_kernel = stable_kernel(_squared_relu, derivative=_squared_relu_d1)
 # Without the barrier on the derivative (see stable_kernel): the derivative 2 max(x, 0)
 # shares nothing costly with the value, and in a transformer's MLP (x of shape
 # (batch, tokens, width)) the barrier made XLA write the backward product transposed
-# and keep one more array per block: benchmarks/models.py's GPT step 1.10x of
-# relu(x) ** 2 with it, 0.98x without, peak memory 62.3 and 61.3 MiB (61.3 for
-# relu(x) ** 2). tests/test_mechanism.py asserts the memory side.
+# and keep one more array per block: benchmarks/models.py's GPT step 1.07-1.09x of
+# relu(x) ** 2 with it (--barrier on), 0.98-1.00x without, peak memory 62.3 and
+# 61.3 MiB (61.3 for relu(x) ** 2). tests/test_mechanism.py asserts the memory side.
 @activation(
   derivative=_squared_relu_d1,
   separate_derivative=False,
