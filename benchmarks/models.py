@@ -17,7 +17,10 @@ For each, a jitted SGD step of both versions: the step-time ratio jaxact / jax.n
 (calls paired and alternated, in rounds; median of the pair ratios, with the range
 of the rounds' medians), peak memory (arguments + outputs + temporaries from XLA's
 ``memory_analysis()``), and the time to trace and compile the step from a cold cache
-(``jax.clear_caches()`` before each, the two alternated).
+(``jax.clear_caches()`` before each, the two alternated), with its two parts: JAX's
+trace and lowering, and XLA's compilation; and the instructions of the optimised HLO.
+jax.nn's step time is given too (the median of its calls), so that a function's cost
+in the function benchmark can be set against the step.
 
 Prints a Markdown table and writes it to docs/benchmarks.md (``--out``, a section
 per backend). ``--small``: tiny sizes, for the test suite. ``--barrier on|off``: every
@@ -186,11 +189,20 @@ def peak_bytes(compiled) -> int:
   return int(m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes)
 
 
-def compile_seconds(step, args) -> float:
+def compile_seconds(step, args) -> tuple[float, float]:
+  """Seconds to trace and lower ``step``, and to compile it, from cold caches."""
   jax.clear_caches()
   t0 = time.perf_counter()
-  jax.jit(step).lower(*args).compile()
-  return time.perf_counter() - t0
+  lowered = jax.jit(step).trace(*args).lower()
+  t1 = time.perf_counter()
+  lowered.compile()
+  return t1 - t0, time.perf_counter() - t1
+
+
+def hlo_instructions(compiled) -> int:
+  """Instructions of the optimised HLO module, fused computations included."""
+  lines = compiled.as_text().splitlines()
+  return sum(1 for line in lines if " = " in line and not line.startswith("HloModule"))
 
 
 def cases(names, small: bool):
@@ -215,23 +227,27 @@ def run(names, repeats: int, rounds: int, small: bool, progress=sys.stderr):
         tb, ta = compile_seconds(theirs, args), compile_seconds(ours, args)
       else:
         ta, tb = compile_seconds(ours, args), compile_seconds(theirs, args)
-      ratios.append(ta / tb)
-    built[label] = (ours, theirs, args, statistics.median(ratios))
+      ratios.append((sum(ta) / sum(tb), ta[0] / tb[0], ta[1] / tb[1]))
+    built[label] = (ours, theirs, args, [statistics.median(r) for r in zip(*ratios)])
   compiled = {
     label: tuple(jax.jit(f).lower(*args).compile() for f in (ours, theirs))
     for label, (ours, theirs, args, _) in built.items()
   }
   pairs = {label: [] for label in built}
+  seconds = {label: [] for label in built}
   for k in range(rounds):
     for label, (a, b) in compiled.items():
       args = built[label][2]
-      _, _, ratios = time_pair(lambda x, a=a: a(*x), lambda x, b=b: b(*x), args, repeats)
+      _, tb, ratios = time_pair(lambda x, a=a: a(*x), lambda x, b=b: b(*x), args, repeats)
       pairs[label].append(ratios)
+      seconds[label].append(tb)
       print(f"round {k + 1}/{rounds} {label}", file=progress, flush=True)
   rows = []
   for label, (a, b) in compiled.items():
     r = {"label": label, "step": ratio_summary(pairs[label]), "peak": (peak_bytes(a), peak_bytes(b))}
-    r["compile"] = built[label][3]
+    r["seconds"] = statistics.median(seconds[label])
+    r["compile"], r["trace"], r["xla"] = built[label][3]
+    r["instructions"] = (hlo_instructions(a), hlo_instructions(b))
     rows.append(r)
     peak = r["peak"][0] / r["peak"][1]
     print(
@@ -245,19 +261,20 @@ def run(names, repeats: int, rounds: int, small: bool, progress=sys.stderr):
 def table(rows) -> str:
   lines = [
     "| model | step ratio | (range) | peak jaxact (MiB) | peak jax.nn (MiB) | peak ratio "
-    "| trace+compile ratio |",
-    "|---|---:|:---:|---:|---:|---:|---:|",
+    "| trace+compile ratio | trace | XLA compile | HLO instructions | step jax.nn (ms) |",
+    "|---|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ]
   for r in rows:
-    (s, lo, hi), (pa, pb) = r["step"], r["peak"]
+    (s, lo, hi), (pa, pb), (ia, ib) = r["step"], r["peak"], r["instructions"]
     lines.append(
       f"| {r['label']} | {s:.3f} | {lo:.3f}–{hi:.3f} | {pa / 2**20:.1f} | {pb / 2**20:.1f} "
-      f"| {pa / pb:.3f} | {r['compile']:.2f} |"
+      f"| {pa / pb:.3f} | {r['compile']:.2f} | {r['trace']:.2f} | {r['xla']:.2f} | {ia:,} / {ib:,} "
+      f"| {1e3 * r['seconds']:.1f} |"
     )
   step = geometric_mean(r["step"][0] for r in rows)
   peak = geometric_mean(r["peak"][0] / r["peak"][1] for r in rows)
   comp = geometric_mean(r["compile"] for r in rows)
-  lines.append(f"| **geometric mean** | **{step:.3f}** | | | | **{peak:.3f}** | **{comp:.2f}** |")
+  lines.append(f"| **geometric mean** | **{step:.3f}** | | | | **{peak:.3f}** | **{comp:.2f}** | | | | |")
   return "\n".join(lines)
 
 
@@ -280,7 +297,10 @@ def main(argv=None) -> int:
       f"GPT: batch {sizes['gpt']['batch']}, {sizes['gpt']['seq']} tokens, width {sizes['gpt']['width']}, "
       f"{sizes['gpt']['heads']} heads, {sizes['gpt']['layers']} blocks, vocabulary {sizes['gpt']['vocab']}; "
       f"MLP: {sizes['mlp']['depth']} layers of width {sizes['mlp']['width']}, batch {sizes['mlp']['batch']}. "
-      "Ratios jaxact / jax.nn; peak = arguments + outputs + temporaries of the jitted step."
+      "Ratios jaxact / jax.nn; peak = arguments + outputs + temporaries of the jitted step; "
+      "trace (JAX's trace and lowering) and XLA compile: the two parts of trace+compile, each "
+      "as a ratio; HLO instructions: jaxact / jax.nn in the optimised step, fused computations "
+      "included; step jax.nn: the median of its calls."
     )
     heading = f"## Models, {args.section or jax.default_backend().upper()}"
     write_section(heading, "models.py", args, body, note)
