@@ -20,7 +20,9 @@ of the rounds' medians), peak memory (arguments + outputs + temporaries from XLA
 (``jax.clear_caches()`` before each, the two alternated), with its two parts: JAX's
 trace and lowering, and XLA's compilation; and the instructions of the optimised HLO.
 jax.nn's step time is given too (the median of its calls), so that a function's cost
-in the function benchmark can be set against the step.
+in the function benchmark can be set against the step. The GPT's step ratio is split
+in two, each paired with jax.nn's step like the whole: the model on jax.nn with only
+jaxact's activation, and with only jaxact's normalizers (softmax and log_softmax).
 
 Prints a Markdown table and writes it to docs/benchmarks.md (``--out``, a section
 per backend). ``--small``: tiny sizes, for the test suite. ``--barrier on|off``: every
@@ -84,6 +86,7 @@ LIBRARIES = {
   },
 }
 GPT = ("gelu", "silu", "swiglu", "squared_relu")
+NORMALIZERS = ("softmax", "log_softmax")
 MLP = ("sigmoid", "tanh", "gelu", "elu", "mish", "softplus")
 SIZES = {
   False: {
@@ -233,7 +236,19 @@ def run(names, repeats: int, rounds: int, small: bool, progress=sys.stderr):
     label: tuple(jax.jit(f).lower(*args).compile() for f in (ours, theirs))
     for label, (ours, theirs, args, _) in built.items()
   }
+  # The GPT on jax.nn with one of jaxact's parts: the activation, the normalizers.
+  parts = {}
+  for label, model, act, size in cases(names, small):
+    if model is gpt:
+      nn, ours = LIBRARIES["jax.nn"], LIBRARIES["jaxact"]
+      libs = {
+        "activation": {**nn, act: ours[act]},
+        "normalizers": {**nn, **{k: ours[k] for k in NORMALIZERS}},
+      }
+      args = built[label][2]
+      parts[label] = {k: jax.jit(model(m, act, **size)[0]).lower(*args).compile() for k, m in libs.items()}
   pairs = {label: [] for label in built}
+  part_pairs = {(label, k): [] for label in parts for k in parts[label]}
   seconds = {label: [] for label in built}
   for k in range(rounds):
     for label, (a, b) in compiled.items():
@@ -241,6 +256,9 @@ def run(names, repeats: int, rounds: int, small: bool, progress=sys.stderr):
       _, tb, ratios = time_pair(lambda x, a=a: a(*x), lambda x, b=b: b(*x), args, repeats)
       pairs[label].append(ratios)
       seconds[label].append(tb)
+      for part, c in parts.get(label, {}).items():
+        _, _, ratios = time_pair(lambda x, c=c: c(*x), lambda x, b=b: b(*x), args, repeats)
+        part_pairs[label, part].append(ratios)
       print(f"round {k + 1}/{rounds} {label}", file=progress, flush=True)
   rows = []
   for label, (a, b) in compiled.items():
@@ -248,6 +266,7 @@ def run(names, repeats: int, rounds: int, small: bool, progress=sys.stderr):
     r["seconds"] = statistics.median(seconds[label])
     r["compile"], r["trace"], r["xla"] = built[label][3]
     r["instructions"] = (hlo_instructions(a), hlo_instructions(b))
+    r["parts"] = {part: ratio_summary(part_pairs[label, part])[0] for part in parts.get(label, {})}
     rows.append(r)
     peak = r["peak"][0] / r["peak"][1]
     print(
@@ -258,23 +277,28 @@ def run(names, repeats: int, rounds: int, small: bool, progress=sys.stderr):
   return rows
 
 
+def _part(row, part: str) -> str:
+  return f"{row['parts'][part]:.3f}" if part in row["parts"] else "–"
+
+
 def table(rows) -> str:
   lines = [
     "| model | step ratio | (range) | peak jaxact (MiB) | peak jax.nn (MiB) | peak ratio "
-    "| trace+compile ratio | trace | XLA compile | HLO instructions | step jax.nn (ms) |",
-    "|---|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| trace+compile ratio | trace | XLA compile | HLO instructions | step jax.nn (ms) "
+    "| activation alone | normalizers alone |",
+    "|---|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ]
   for r in rows:
     (s, lo, hi), (pa, pb), (ia, ib) = r["step"], r["peak"], r["instructions"]
     lines.append(
       f"| {r['label']} | {s:.3f} | {lo:.3f}–{hi:.3f} | {pa / 2**20:.1f} | {pb / 2**20:.1f} "
       f"| {pa / pb:.3f} | {r['compile']:.2f} | {r['trace']:.2f} | {r['xla']:.2f} | {ia:,} / {ib:,} "
-      f"| {1e3 * r['seconds']:.1f} |"
+      f"| {1e3 * r['seconds']:.1f} | {_part(r, 'activation')} | {_part(r, 'normalizers')} |"
     )
   step = geometric_mean(r["step"][0] for r in rows)
   peak = geometric_mean(r["peak"][0] / r["peak"][1] for r in rows)
   comp = geometric_mean(r["compile"] for r in rows)
-  lines.append(f"| **geometric mean** | **{step:.3f}** | | | | **{peak:.3f}** | **{comp:.2f}** | | | | |")
+  lines.append(f"| **geometric mean** | **{step:.3f}** | | | | **{peak:.3f}** | **{comp:.2f}** | | | | | | |")
   return "\n".join(lines)
 
 
@@ -300,7 +324,8 @@ def main(argv=None) -> int:
       "Ratios jaxact / jax.nn; peak = arguments + outputs + temporaries of the jitted step; "
       "trace (JAX's trace and lowering) and XLA compile: the two parts of trace+compile, each "
       "as a ratio; HLO instructions: jaxact / jax.nn in the optimised step, fused computations "
-      "included; step jax.nn: the median of its calls."
+      "included; step jax.nn: the median of its calls; activation alone, normalizers alone "
+      "(the GPT): the step ratio of the model on jax.nn with only that part of jaxact's."
     )
     heading = f"## Models, {args.section or jax.default_backend().upper()}"
     write_section(heading, "models.py", args, body, note)
