@@ -93,8 +93,10 @@ def register_function(
   aliases: Sequence[str] = (),
   **metadata: Any,
 ) -> None:
-  """Records a built-in public function that no decorator makes (gelu, which picks a
-  form; the gated units; rrelu and gumbel_softmax, which draw from a key). ``params``
+  """Records a built-in public function that no kernel decorator makes: gelu, which
+  picks a form, rrelu and gumbel_softmax, which draw from a key (each declared with
+  :func:`registered` above its definition), and the gated units (from their factory,
+  ``gated._builtin``). ``params``
   defaults to the signature's (the input excluded; :data:`REQUIRED` where there is no
   default); ``metadata`` must be :class:`~jaxact.Info` fields, as for the decorators."""
   _check_metadata("register", metadata)
@@ -114,6 +116,28 @@ def register_function(
       **metadata,
     )
   )
+
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def registered(
+  *,
+  kind: str,
+  family: str,
+  params: Mapping[str, Any] | None = None,
+  aliases: Sequence[str] = (),
+  **metadata: Any,
+) -> Callable[[_Function], _Function]:
+  """:func:`register_function` as a decorator, for a built-in public function that no
+  kernel decorator makes: its declaration stands above its definition, and the
+  function is returned as it is (its signature unchanged for a type checker)."""
+
+  def register(fn: _Function) -> _Function:
+    register_function(fn, kind=kind, family=family, params=params, aliases=aliases, **metadata)
+    return fn
+
+  return register
 
 
 def _register(forward, public, kind, family, pnames, aliases, metadata) -> None:

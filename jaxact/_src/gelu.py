@@ -11,7 +11,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxact._src import _series, checks, gate, stable
-from jaxact._src.core import activation, register_function, stable_kernel
+from jaxact._src.core import activation, registered, stable_kernel
 from jaxact._src.exact import Reference, mp, sig, sig1
 
 # gelu, tanh form: x sigma(z), z = x (a + b x^2), a = 2 sqrt(2/pi), b = 0.044715 a
@@ -411,6 +411,24 @@ def gelu_erf(x: ArrayLike) -> jax.Array:
   return jnp.where(x > 0, pos, neg)
 
 
+@registered(
+  kind="elementwise",
+  family="gates",
+  formula="gelu_tanh(x) if approximate else gelu_erf(x)",
+  output_range="[-0.1700, inf)",
+  monotonic=False,
+  smoothness="C^inf",
+  zero_centred=False,
+  bounded=False,
+  conventions=(
+    "approximate=True by default, as jax.nn and Keras; PyTorch's default is the exact "
+    "form (approximate='none'), here approximate=False or 'none'; 'tanh' is the tanh form "
+    "(jax.nn takes any string as true). Any other value counts by its truth, as jax.nn. "
+    "gelu(-inf) = 0 (jax.nn: NaN)."
+  ),
+  references=("Hendrycks, Gimpel 2016, arXiv:1606.08415",),
+  exact=_EXACT_GELU_TANH,
+)
 def gelu(x: ArrayLike, approximate: bool | str = True) -> jax.Array:
   r"""GELU, drop-in for ``jax.nn.gelu``: the tanh form by default, the erf form otherwise.
 
@@ -461,24 +479,3 @@ def _tanh_form(approximate: object) -> bool:
     return bool(approximate)
   except (TypeError, ValueError) as e:
     raise TypeError(f"jaxact.gelu: approximate must be a bool, got {approximate!r}") from e
-
-
-register_function(
-  gelu,
-  kind="elementwise",
-  family="gates",
-  formula="gelu_tanh(x) if approximate else gelu_erf(x)",
-  output_range="[-0.1700, inf)",
-  monotonic=False,
-  smoothness="C^inf",
-  zero_centred=False,
-  bounded=False,
-  conventions=(
-    "approximate=True by default, as jax.nn and Keras; PyTorch's default is the exact "
-    "form (approximate='none'), here approximate=False or 'none'; 'tanh' is the tanh form "
-    "(jax.nn takes any string as true). Any other value counts by its truth, as jax.nn. "
-    "gelu(-inf) = 0 (jax.nn: NaN)."
-  ),
-  references=("Hendrycks, Gimpel 2016, arXiv:1606.08415",),
-  exact=_EXACT_GELU_TANH,
-)

@@ -28,7 +28,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxact._src import checks, sharding, stable
-from jaxact._src.core import normalizer, register_function
+from jaxact._src.core import normalizer, registered
 from jaxact._src.exact import dot, mp
 
 _NORMALIZER_CONVENTIONS = (
@@ -740,6 +740,22 @@ def logmeanexp(
   return out if keepdims else jnp.squeeze(out, axis)
 
 
+@registered(
+  kind="stochastic",
+  family="normalizers",
+  formula="softmax((logits + g) / tau), g ~ Gumbel(0, 1) from key",
+  output_range="[0, 1], sums to 1 along axis; one-hot if hard",
+  monotonic=None,
+  smoothness="C^inf (soft); piecewise constant value, straight-through gradient (hard)",
+  zero_centred=False,
+  bounded=True,
+  conventions=(
+    "hard=True: the value is exactly one-hot (argmax of the soft sample; ties to the first), "
+    "the gradient is the soft sample's (straight-through). -inf logits get 0. PyTorch's dim "
+    "is axis here. tau <= 0: ValueError for a Python or NumPy number, NaN where a JAX array is."
+  ),
+  references=("Jang, Gu, Poole 2017, arXiv:1611.01144; Maddison, Mnih, Teh 2017, arXiv:1611.00712",),
+)
 def gumbel_softmax(
   logits: ArrayLike,
   *,
@@ -814,22 +830,3 @@ def _gumbel_softmax(x: jax.Array, key: jax.Array, tau: ArrayLike, hard: bool, ax
 # jaxprs, HLO and profiles say "gumbel_softmax"
 _gumbel_softmax.__name__ = _gumbel_softmax.__qualname__ = "gumbel_softmax"
 _gumbel_softmax = jax.jit(_gumbel_softmax, static_argnames=("hard", "ax"))
-
-
-register_function(
-  gumbel_softmax,
-  kind="stochastic",
-  family="normalizers",
-  formula="softmax((logits + g) / tau), g ~ Gumbel(0, 1) from key",
-  output_range="[0, 1], sums to 1 along axis; one-hot if hard",
-  monotonic=None,
-  smoothness="C^inf (soft); piecewise constant value, straight-through gradient (hard)",
-  zero_centred=False,
-  bounded=True,
-  conventions=(
-    "hard=True: the value is exactly one-hot (argmax of the soft sample; ties to the first), "
-    "the gradient is the soft sample's (straight-through). -inf logits get 0. PyTorch's dim "
-    "is axis here. tau <= 0: ValueError for a Python or NumPy number, NaN where a JAX array is."
-  ),
-  references=("Jang, Gu, Poole 2017, arXiv:1611.01144; Maddison, Mnih, Teh 2017, arXiv:1611.00712",),
-)

@@ -8,7 +8,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxact._src import checks, sharding, stable
-from jaxact._src.core import activation, register_function, stable_kernel
+from jaxact._src.core import activation, registered, stable_kernel
 from jaxact._src.exact import Reference, box, mp, pos, step
 
 
@@ -435,6 +435,23 @@ _RRELU_DOC_CONVENTIONS = (
 )
 
 
+@registered(
+  kind="elementwise",
+  family="rectifiers",
+  formula="x if x >= 0 else a x, a ~ U[lower, upper) (training) or (lower + upper) / 2",
+  output_range="(-inf, inf)",
+  monotonic=True,
+  smoothness="C^0",
+  zero_centred=False,
+  bounded=False,
+  conventions=_RRELU_DOC_CONVENTIONS,
+  references=("Xu et al. 2015, arXiv:1505.00853; PyTorch torch.nn.RReLU",),
+  exact=Reference(
+    f=lambda x, lower, upper: x if x >= 0 else (lower + upper) / 2 * x,
+    d1=lambda x, lower, upper: mp.mpf(1) if x >= 0 else (lower + upper) / 2,
+    d2=lambda x, lower, upper: mp.mpf(0),
+  ),
+)
 def rrelu(
   x: ArrayLike,
   *,
@@ -510,23 +527,3 @@ def _rrelu(x: jax.Array, lower: jax.Array, upper: jax.Array, key: jax.Array | No
 
 _rrelu.__name__ = _rrelu.__qualname__ = "rrelu"  # jaxprs, HLO and profiles say "rrelu"
 _rrelu = jax.jit(_rrelu, static_argnames=("training",))
-
-
-register_function(
-  rrelu,
-  kind="elementwise",
-  family="rectifiers",
-  formula="x if x >= 0 else a x, a ~ U[lower, upper) (training) or (lower + upper) / 2",
-  output_range="(-inf, inf)",
-  monotonic=True,
-  smoothness="C^0",
-  zero_centred=False,
-  bounded=False,
-  conventions=_RRELU_DOC_CONVENTIONS,
-  references=("Xu et al. 2015, arXiv:1505.00853; PyTorch torch.nn.RReLU",),
-  exact=Reference(
-    f=lambda x, lower, upper: x if x >= 0 else (lower + upper) / 2 * x,
-    d1=lambda x, lower, upper: mp.mpf(1) if x >= 0 else (lower + upper) / 2,
-    d2=lambda x, lower, upper: mp.mpf(0),
-  ),
-)
