@@ -19,16 +19,17 @@ of the rounds' medians), peak memory (arguments + outputs + temporaries from XLA
 ``memory_analysis()``), and the time to trace and compile the step from a cold cache
 (``jax.clear_caches()`` before each, the two alternated), with its two parts: JAX's
 trace and lowering, and XLA's compilation; and the instructions of the optimised HLO.
-jax.nn's step time is given too (the median of its calls), so that a function's cost
-in the function benchmark can be set against the step. The GPT's step ratio is split
-in two, each paired with jax.nn's step like the whole: the model on jax.nn with only
+jax.nn's step time is given too (the median of the rounds' medians), so that a
+function's cost in the function benchmark can be set against the step. The GPT's step
+ratio is split in two, each paired with jax.nn's step like the whole: the model on jax.nn with only
 jaxact's activation, and with only jaxact's normalizers (softmax and log_softmax).
 
 Prints a Markdown table and writes it to docs/benchmarks.md (``--out``, a section
-per backend). ``--small``: tiny sizes, for the test suite. ``--barrier on|off``: every
-jaxact rule traced with the derivative barrier, or with none, whatever its kernel's
-``separate_derivative`` (``jaxact._src.core.derivative_barrier``); the table is then
-printed, not written (the docs' table is of the functions as built).
+per backend). ``--small``: tiny sizes, for the test suite; printed, not written.
+``--barrier on|off``: every jaxact rule traced with the derivative barrier, or with
+none, whatever its kernel's ``separate_derivative``
+(``jaxact._src.core.derivative_barrier``); printed, not written (the docs' table is of
+the functions as built).
 
 Usage: python benchmarks/models.py [--only NAMES] [--rounds R] [--repeats N] [--small] [--barrier on|off]
                                    [--out PATH|-]
@@ -270,7 +271,7 @@ def run(names, repeats: int, rounds: int, small: bool, progress=sys.stderr):
     rows.append(r)
     peak = r["peak"][0] / r["peak"][1]
     print(
-      f"{label}: step {r['step'][0]:.3f}x, peak {peak:.3f}x, compile {r['compile']:.2f}x",
+      f"{label}: step {r['step'][0]:.3f}x, peak {peak:.3f}x, trace+compile {r['compile']:.2f}x",
       file=progress,
       flush=True,
     )
@@ -302,11 +303,22 @@ def table(rows) -> str:
   return "\n".join(lines)
 
 
-def main(argv=None) -> int:
+def written(args) -> bool:
+  """Whether the table goes to ``--out``: not for ``-``, ``--small`` or ``--barrier``
+  (the docs' table is of the functions as built, at full size)."""
+  return bool(args.out) and args.out != "-" and not (args.small or args.barrier)
+
+
+def parser():
   p = arguments(__doc__, repeats=9, rounds=3, sized=False)
-  p.add_argument("--small", action="store_true", help="tiny sizes (the test suite)")
+  p.add_argument("--small", action="store_true", help="tiny sizes, for the test suite (printed only)")
   p.add_argument("--barrier", choices=("on", "off"), help="barrier in every rule, or in none (printed only)")
-  args = p.parse_args(argv)
+  p.epilog = "models (--only): " + ", ".join(c[0] for c in cases([], False))
+  return p
+
+
+def main(argv=None) -> int:
+  args = parser().parse_args(argv)
   names = args.only.split(",") if args.only else []
   if args.barrier:
     with core.derivative_barrier(args.barrier == "on"):
@@ -314,19 +326,22 @@ def main(argv=None) -> int:
   else:
     rows = run(names, args.repeats, args.rounds, args.small)
   body = table(rows)
+  sizes = SIZES[args.small]
+  note = (
+    f"GPT: batch {sizes['gpt']['batch']}, {sizes['gpt']['seq']} tokens, width {sizes['gpt']['width']}, "
+    f"{sizes['gpt']['heads']} heads, {sizes['gpt']['layers']} blocks, vocabulary {sizes['gpt']['vocab']}; "
+    f"MLP: {sizes['mlp']['depth']} layers of width {sizes['mlp']['width']}, batch {sizes['mlp']['batch']}. "
+    "Ratios jaxact / jax.nn; peak = arguments + outputs + temporaries of the jitted step; "
+    "trace (JAX's trace and lowering) and XLA compile: the two parts of trace+compile, each "
+    "as a ratio; HLO instructions: jaxact / jax.nn in the optimised step, fused computations "
+    "included; step jax.nn: the median of the rounds' medians of its calls; activation alone, "
+    "normalizers alone (the GPT): the step ratio of the model on jax.nn with only that part "
+    "of jaxact's."
+  )
   print(body)
-  if args.out and args.out != "-" and not args.barrier:
-    sizes = SIZES[args.small]
-    note = (
-      f"GPT: batch {sizes['gpt']['batch']}, {sizes['gpt']['seq']} tokens, width {sizes['gpt']['width']}, "
-      f"{sizes['gpt']['heads']} heads, {sizes['gpt']['layers']} blocks, vocabulary {sizes['gpt']['vocab']}; "
-      f"MLP: {sizes['mlp']['depth']} layers of width {sizes['mlp']['width']}, batch {sizes['mlp']['batch']}. "
-      "Ratios jaxact / jax.nn; peak = arguments + outputs + temporaries of the jitted step; "
-      "trace (JAX's trace and lowering) and XLA compile: the two parts of trace+compile, each "
-      "as a ratio; HLO instructions: jaxact / jax.nn in the optimised step, fused computations "
-      "included; step jax.nn: the median of its calls; activation alone, normalizers alone "
-      "(the GPT): the step ratio of the model on jax.nn with only that part of jaxact's."
-    )
+  print()
+  print(note)
+  if written(args):
     heading = f"## Models, {args.section or jax.default_backend().upper()}"
     write_section(heading, "models.py", args, body, note)
   return 0

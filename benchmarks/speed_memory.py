@@ -239,7 +239,11 @@ def arguments(doc: str, repeats: int, rounds: int, sized: bool = True) -> argpar
   p.add_argument("--rounds", type=int, default=rounds, help="rounds over all the functions")
   if sized:
     p.add_argument("--log2-size", type=int, default=22)
-  p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "benchmarks.md"))
+  p.add_argument(
+    "--out",
+    default=os.path.join(os.path.dirname(__file__), "..", "docs", "benchmarks.md"),
+    help="the file whose section is rewritten (default: docs/benchmarks.md); '-': print only",
+  )
   p.add_argument("--section", default=None, help="heading of the section written (default: the backend)")
   return p
 

@@ -80,21 +80,38 @@ def test_accelerator_command_steps_exist():
   assert "jax.nn.gelu:" in out and "jaxact.gelu:" in out and "grad: jaxact / jax.nn" in out, out
 
 
-def test_models_with_the_barrier_forced_print_only(tmp_path):
-  # --barrier on: the table of the models with the barrier in every rule is printed;
-  # the docs' table (of the functions as built) is not overwritten.
-  out_file = tmp_path / "benchmarks.md"
+def _jaxact_instructions(model, *args):
+  # The jaxact side of the HLO instructions column of the model's row.
   out = subprocess.run(
-    [
-      sys.executable,
-      os.path.join(ROOT, "benchmarks", "models.py"),
-      *["--small", "--rounds", "1", "--repeats", "1", "--only", "gpt-squared_relu", "--barrier", "on"],
-      *["--out", str(out_file)],
-    ],
+    [sys.executable, os.path.join(ROOT, "benchmarks", "models.py"), "--small", "--only", model, *args],
     capture_output=True,
     text=True,
     timeout=300,
     check=True,
   ).stdout
-  assert "| gpt-squared_relu |" in out, out
-  assert not out_file.exists()
+  rows = [[c.strip() for c in line.split("|")[1:-1]] for line in out.splitlines() if line.startswith("| ")]
+  header, row = rows[0], next(r for r in rows if r[0] == model)
+  return int(row[header.index("HLO instructions")].split("/")[0].replace(",", ""))
+
+
+def test_models_barrier_option_forces_the_barrier():
+  # squared_relu is built without the derivative barrier; --barrier on puts it in
+  # (more instructions in jaxact's compiled step), --barrier off leaves it out.
+  fast = ["--rounds", "1", "--repeats", "1"]
+  on = _jaxact_instructions("gpt-squared_relu", *fast, "--barrier", "on")
+  off = _jaxact_instructions("gpt-squared_relu", *fast, "--barrier", "off")
+  assert on > off, (on, off)
+
+
+def test_models_writes_the_docs_only_at_full_size_as_built():
+  sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+  try:
+    import models
+  finally:
+    sys.path.pop(0)
+  parse = models.parser().parse_args
+  assert models.written(parse([]))
+  assert not models.written(parse(["--out", "-"]))
+  assert not models.written(parse(["--small"]))
+  assert not models.written(parse(["--barrier", "on"]))
+  assert not models.written(parse(["--barrier", "off"]))

@@ -68,7 +68,7 @@ def summary(doc: str) -> str:
   except ValueError:
     models = []
   if models:
-    # model | step ratio | range | peak ours | peak theirs | peak ratio | compile ratio
+    # model | step ratio | range | peak ours | peak theirs | peak ratio | trace+compile ratio | ...
     m = [(r[0], float(r[1]), float(r[5]), float(r[6])) for r in models]
     lines += [
       f"- Whole models ({len(m)} training steps: a GPT-style decoder with four MLPs, a deep MLP with six "
