@@ -16,6 +16,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
   [
     ("speed_memory.py", ["--only", "relu", "--log2-size", "12", "--rounds", "1", "--repeats", "1"], 2),
     ("derivative_barrier.py", ["--only", "elu", "--log2-size", "12", "--rounds", "1", "--repeats", "1"], 2),
+    ("trace_orders.py", ["--only", "elu", "--rounds", "1"], 1),
     # one model of each kind: the GPT (softmax, log_softmax, a gated unit), the MLP,
     # and a checkpointed MLP
     (
