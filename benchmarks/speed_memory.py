@@ -230,12 +230,16 @@ def geometric_mean(values) -> float:
   return math.exp(statistics.fmean(math.log(v) for v in values))
 
 
-def arguments(doc: str, repeats: int, rounds: int, sized: bool = True) -> argparse.ArgumentParser:
+def arguments(
+  doc: str, repeats: int, rounds: int, sized: bool = True, paired: bool = True
+) -> argparse.ArgumentParser:
   """The command line shared by the benchmark scripts, with their defaults
-  (``sized``: with ``--log2-size``, the number of elements)."""
+  (``sized``: with ``--log2-size``, the number of elements; ``paired``: with
+  ``--repeats``, the pairs of calls per round)."""
   p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
   p.add_argument("--only", help="comma-separated names")
-  p.add_argument("--repeats", type=int, default=repeats, help="interleaved pairs per round")
+  if paired:
+    p.add_argument("--repeats", type=int, default=repeats, help="interleaved pairs per round")
   p.add_argument("--rounds", type=int, default=rounds, help="rounds over all the functions")
   if sized:
     p.add_argument("--log2-size", type=int, default=22)
@@ -303,13 +307,14 @@ widely.
 """
 
 
-def write_section(heading: str, script: str, args, body: str, note: str = "") -> None:
-  """Writes ``body`` (a table), with the machine, the run and the command that made
-  it, and ``note``, as the section ``heading`` of ``args.out``."""
+def write_section(heading: str, script: str, args, body: str, note: str = "", runs: str = "") -> None:
+  """Writes ``body`` (a table), with the machine, the run (``runs``, by default the
+  rounds of pairs) and the command that made it, and ``note``, as the section
+  ``heading`` of ``args.out``."""
   text = open(args.out).read() if os.path.exists(args.out) else HEADER
   stamp = datetime.date.today().isoformat()
   cmd = f"python benchmarks/{script}" + (f" --only {args.only}" if args.only else "")
-  runs = f"{args.rounds} rounds of {args.repeats} pairs"
+  runs = runs or f"{args.rounds} rounds of {args.repeats} pairs"
   block = f"{heading}\n\n{_machine()}; {runs}; {stamp}; `{cmd}`\n\n" + (f"{note}\n\n" if note else "")
   with open(args.out, "w") as f:
     f.write(replace_section(text, heading, block + f"{body}\n"))

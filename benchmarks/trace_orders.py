@@ -77,7 +77,7 @@ def table(results) -> str:
 
 
 def main(argv=None) -> int:
-  p = arguments(__doc__, repeats=1, rounds=3, sized=False)
+  p = arguments(__doc__, repeats=0, rounds=3, sized=False, paired=False)
   args = p.parse_args(argv)
   names = args.only.split(",") if args.only else list(FUNCTIONS)
   results = {}
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
   print(note)
   if args.out and args.out != "-":
     heading = f"## Tracing derivatives of every order, {args.section or jax.default_backend().upper()}"
-    write_section(heading, "trace_orders.py", args, body, note)
+    write_section(heading, "trace_orders.py", args, body, note, runs=f"{args.rounds} rounds")
   return 0
 
 
