@@ -26,7 +26,7 @@ def finfo(dtype) -> ml_dtypes.finfo:
 
 
 def every_value(dtype) -> np.ndarray:
-  """Every value of a dtype of at most 16 bits but NaN, subnormals, 0 and +-inf
+  """Every value of a dtype of at most 16 bits but NaN, subnormals, 0 (as +0) and +-inf
   included, as a sorted float64 array (65,281 values for bfloat16, 63,489 for
   float16, 253 for float8_e4m3fn, 15 for float4_e2m1fn)."""
   dtype = np.dtype(dtype)
@@ -35,7 +35,12 @@ def every_value(dtype) -> np.ndarray:
   uint = np.dtype(f"uint{8 * dtype.itemsize}")
   with np.errstate(invalid="ignore"):  # the NaN patterns
     x = np.arange(1 << (8 * dtype.itemsize), dtype=uint).view(dtype).astype(np.float64)
-  return np.unique(x[~np.isnan(x)])
+  # -0 and +0 are equal, and which of them np.unique keeps depends on the sort NumPy
+  # dispatches to on the CPU at hand: always +0, so that the grid, and the reference
+  # cache's keys, are the same on every machine.
+  x = np.unique(x[~np.isnan(x)])
+  x[x == 0] = 0.0
+  return x
 
 
 def grid(
