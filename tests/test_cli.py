@@ -39,9 +39,9 @@ def test_every_value_of_the_16_bit_dtypes():
 
 
 def test_every_value_has_the_same_zero_on_every_machine():
-  # -0 and +0 are equal, and which one np.unique keeps depends on the sort NumPy picks
-  # for the CPU: every_value keeps +0, so that the grids, and the keys of the reference
-  # cache (tests/references), do not depend on the machine.
+  # -0 and +0 are equal, and which one np.unique keeps is not specified (it differed
+  # between machines): every_value keeps +0, so that the grids, and the keys of the
+  # reference cache (tests/references), do not depend on the machine.
   for dtype in (ml_dtypes.bfloat16, np.float16, *(np.dtype(getattr(ml_dtypes, d)) for d in jt._ulp.NARROW)):
     x = jt.every_value(dtype)
     zero = x[x == 0]

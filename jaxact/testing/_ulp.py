@@ -35,9 +35,9 @@ def every_value(dtype) -> np.ndarray:
   uint = np.dtype(f"uint{8 * dtype.itemsize}")
   with np.errstate(invalid="ignore"):  # the NaN patterns
     x = np.arange(1 << (8 * dtype.itemsize), dtype=uint).view(dtype).astype(np.float64)
-  # -0 and +0 are equal, and which of them np.unique keeps depends on the sort NumPy
-  # dispatches to on the CPU at hand: always +0, so that the grid, and the reference
-  # cache's keys, are the same on every machine.
+  # -0 and +0 are equal, and which of them np.unique keeps is not specified (its sort
+  # is not stable; it differed between two machines with the same code): always +0,
+  # so that the grid, and the reference cache's keys, are the same on every machine.
   x = np.unique(x[~np.isnan(x)])
   x[x == 0] = 0.0
   return x
