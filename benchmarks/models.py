@@ -21,8 +21,9 @@ of the rounds' medians), peak memory (arguments + outputs + temporaries from XLA
 trace and lowering, and XLA's compilation; and the instructions of the optimised HLO.
 jax.nn's step time is given too (the median of the rounds' medians), so that a
 function's cost in the function benchmark can be set against the step. The GPT's step
-ratio is split in two, each paired with jax.nn's step like the whole: the model on jax.nn with only
-jaxact's activation, and with only jaxact's normalizers (softmax and log_softmax).
+ratio is split in two, each paired with jax.nn's step like the whole: the model on
+jax.nn with only jaxact's activation, and with only jaxact's normalizers (softmax and
+log_softmax).
 
 Prints a Markdown table and writes it to docs/benchmarks.md (``--out``, a section
 per backend). ``--small``: tiny sizes, for the test suite; printed, not written.
@@ -203,6 +204,16 @@ def compile_seconds(step, args) -> tuple[float, float]:
   return t1 - t0, time.perf_counter() - t1
 
 
+def compile_pair(ours, theirs, args, k: int):
+  """(compile_seconds of ``ours``, of ``theirs``), the one compiled first alternating
+  with ``k``."""
+  if k % 2:
+    tb = compile_seconds(theirs, args)
+    return compile_seconds(ours, args), tb
+  ta = compile_seconds(ours, args)
+  return ta, compile_seconds(theirs, args)
+
+
 def hlo_instructions(compiled) -> int:
   """Instructions of the optimised HLO module, fused computations included."""
   lines = compiled.as_text().splitlines()
@@ -226,11 +237,8 @@ def run(names, repeats: int, rounds: int, small: bool, progress=sys.stderr):
     ours, args = model(LIBRARIES["jaxact"], act, **size)
     theirs, _ = model(LIBRARIES["jax.nn"], act, **size)
     ratios = []
-    for k in range(1 if small else 4):  # alternated: which compiles first changes each time
-      if k % 2:
-        tb, ta = compile_seconds(theirs, args), compile_seconds(ours, args)
-      else:
-        ta, tb = compile_seconds(ours, args), compile_seconds(theirs, args)
+    for k in range(1 if small else 4):
+      ta, tb = compile_pair(ours, theirs, args, k)
       ratios.append((sum(ta) / sum(tb), ta[0] / tb[0], ta[1] / tb[1]))
     built[label] = (ours, theirs, args, [statistics.median(r) for r in zip(*ratios)])
   compiled = {

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import time
 
 import jax
 import jax.numpy as jnp
@@ -29,20 +28,11 @@ import jaxact
 from jaxact.testing._tower import derivative
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from models import compile_pair
 from speed_memory import arguments, write_section
 
 FUNCTIONS = ("sigmoid", "tanh", "softplus", "silu", "gelu", "elu", "mish")
 ORDERS = (1, 2, 3, 4)
-
-
-def seconds(f, order: int, x) -> tuple[float, float]:
-  """(trace and lower, XLA compile) of ``jit`` of the order-th derivative, cold."""
-  jax.clear_caches()
-  t0 = time.perf_counter()
-  lowered = jax.jit(derivative(f, order, "rev")).trace(x).lower()
-  t1 = time.perf_counter()
-  lowered.compile()
-  return t1 - t0, time.perf_counter() - t1
 
 
 def measure(name: str, rounds: int) -> dict[int, tuple[tuple[float, float], tuple[float, float]]]:
@@ -51,14 +41,8 @@ def measure(name: str, rounds: int) -> dict[int, tuple[tuple[float, float], tupl
   ours, theirs = getattr(jaxact, name), getattr(jax.nn, name)
   out = {}
   for order in ORDERS:
-    a, b = [], []
-    for k in range(rounds):  # alternated: which goes first changes each round
-      if k % 2:
-        b.append(seconds(theirs, order, x))
-        a.append(seconds(ours, order, x))
-      else:
-        a.append(seconds(ours, order, x))
-        b.append(seconds(theirs, order, x))
+    d_ours, d_theirs = derivative(ours, order, "rev"), derivative(theirs, order, "rev")
+    a, b = zip(*(compile_pair(d_ours, d_theirs, (x,), k) for k in range(rounds)))
     out[order] = tuple(tuple(statistics.median(t[i] for t in side) for i in (0, 1)) for side in (a, b))
   return out
 

@@ -2,6 +2,7 @@
 they measure is not asserted here: timings are not tests. (The cases of
 jaxnn_defects.py are the regression tests.)"""
 
+import importlib
 import os
 import subprocess
 import sys
@@ -9,6 +10,26 @@ import sys
 import pytest
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+def _run(script, *args) -> str:
+  """The standard output of ``python benchmarks/<script> args`` (which must succeed)."""
+  return subprocess.run(
+    [sys.executable, os.path.join(ROOT, "benchmarks", script), *args],
+    capture_output=True,
+    text=True,
+    timeout=300,
+    check=True,
+  ).stdout
+
+
+def _module(directory, name):
+  """The script ``<directory>/<name>.py`` of the repository, imported."""
+  sys.path.insert(0, os.path.join(ROOT, directory))
+  try:
+    return importlib.import_module(name)
+  finally:
+    sys.path.pop(0)
 
 
 @pytest.mark.parametrize(
@@ -27,13 +48,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
   ],
 )
 def test_script_prints_its_table(script, args, rows):
-  out = subprocess.run(
-    [sys.executable, os.path.join(ROOT, "benchmarks", script), *args, "--out", "-"],
-    capture_output=True,
-    text=True,
-    timeout=300,
-    check=True,
-  ).stdout
+  out = _run(script, *args, "--out", "-")
   table = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith("| function")]
   table = [line for line in table if not line.startswith("| expression")]
   assert len(table) >= rows, out
@@ -42,11 +57,7 @@ def test_script_prints_its_table(script, args, rows):
 def test_dense_sweep_tool():
   # tools/dense_sweep.py, in process, on relu (whose reference is cheap): the line
   # reports the three quantities within their bounds; parameters parse.
-  sys.path.insert(0, os.path.join(ROOT, "tools"))
-  try:
-    import dense_sweep
-  finally:
-    sys.path.pop(0)
+  dense_sweep = _module("tools", "dense_sweep")
   import numpy as np
 
   assert dense_sweep.parse_case("celu:alpha=0.3") == ("celu", {"alpha": 0.3})
@@ -62,34 +73,18 @@ def test_accelerator_command_steps_exist():
   # repository: each exists and takes the options given (--help parses them only
   # partly, so each small form is checked by running the fusion step, the one
   # written in the command itself, and by the other tests of this module).
-  sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-  try:
-    import accelerator
-  finally:
-    sys.path.pop(0)
+  accelerator = _module("benchmarks", "accelerator")
   for small in (False, True):
     for _, cmd in accelerator.steps(small):
       script = next((a for a in cmd[1:] if a.endswith(".py")), None)
       assert script is None or os.path.exists(os.path.join(ROOT, script)), cmd
-  out = subprocess.run(
-    [sys.executable, os.path.join(ROOT, "benchmarks", "accelerator.py"), "--fusion", "--small"],
-    capture_output=True,
-    text=True,
-    timeout=300,
-    check=True,
-  ).stdout
+  out = _run("accelerator.py", "--fusion", "--small")
   assert "jax.nn.gelu:" in out and "jaxact.gelu:" in out and "grad: jaxact / jax.nn" in out, out
 
 
 def _jaxact_instructions(model, *args):
   # The jaxact side of the HLO instructions column of the model's row.
-  out = subprocess.run(
-    [sys.executable, os.path.join(ROOT, "benchmarks", "models.py"), "--small", "--only", model, *args],
-    capture_output=True,
-    text=True,
-    timeout=300,
-    check=True,
-  ).stdout
+  out = _run("models.py", "--small", "--only", model, *args)
   rows = [[c.strip() for c in line.split("|")[1:-1]] for line in out.splitlines() if line.startswith("| ")]
   header, row = rows[0], next(r for r in rows if r[0] == model)
   return int(row[header.index("HLO instructions")].split("/")[0].replace(",", ""))
@@ -105,11 +100,7 @@ def test_models_barrier_option_forces_the_barrier():
 
 
 def test_models_writes_the_docs_only_at_full_size_as_built():
-  sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-  try:
-    import models
-  finally:
-    sys.path.pop(0)
+  models = _module("benchmarks", "models")
   parse = models.parser().parse_args
   assert models.written(parse([]))
   assert not models.written(parse(["--out", "-"]))
