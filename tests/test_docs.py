@@ -1,6 +1,7 @@
 """The README's activation table is current, and the documentation site builds in strict mode."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -46,3 +47,10 @@ def test_docs_site_builds_in_strict_mode(tmp_path):
   for fw in ("nnx", "linen", "equinox"):  # each framework's layers, from their docstrings
     assert f"jaxact.layers.{fw}.GumbelSoftmax" in layers and f"jaxact.layers.{fw}.PReLU" in layers
   assert "alpha_init" in layers
+  # The docstrings as Python holds them (tools/griffe_runtime_docs.py): each activation's
+  # generated accuracy sentence, and the gated units' docstrings, made by their factory.
+  words = lambda html: " ".join(re.sub(r"<[^>]+>", " ", html).split())
+  sentence = "in ULPs of the output dtype at the exact value (asserted by the battery"
+  assert words(page).count(sentence) >= 5, "no generated accuracy sentence on the exponential page"
+  gated = words((site / "families" / "gated" / "index.html").read_text())
+  assert "half of x" in gated and gated.count(sentence) == 4, "the gated units' docstrings are missing"
