@@ -82,21 +82,30 @@ def test_accelerator_command_steps_exist():
   assert "jax.nn.gelu:" in out and "jaxact.gelu:" in out and "grad: jaxact / jax.nn" in out, out
 
 
-def _jaxact_instructions(model, *args):
-  # The jaxact side of the HLO instructions column of the model's row.
-  out = _run("models.py", "--small", "--only", model, *args)
-  rows = [[c.strip() for c in line.split("|")[1:-1]] for line in out.splitlines() if line.startswith("| ")]
-  header, row = rows[0], next(r for r in rows if r[0] == model)
-  return int(row[header.index("HLO instructions")].split("/")[0].replace(",", ""))
-
-
-def test_models_barrier_option_forces_the_barrier():
+def test_models_barrier_option_forces_the_barrier(monkeypatch):
   # squared_relu is built without the derivative barrier; --barrier on puts it in
-  # (more instructions in jaxact's compiled step), --barrier off leaves it out.
-  fast = ["--rounds", "1", "--repeats", "1"]
-  on = _jaxact_instructions("gpt-squared_relu", *fast, "--barrier", "on")
-  off = _jaxact_instructions("gpt-squared_relu", *fast, "--barrier", "off")
-  assert on > off, (on, off)
+  # (more instructions in jaxact's compiled step), --barrier off leaves it out. In
+  # process: models.main with its run() replaced by the compilation of jaxact's small
+  # GPT step under whatever setting main is in, and its instructions counted.
+  import jax
+
+  models = _module("benchmarks", "models")
+
+  class Counted(Exception):
+    pass
+
+  def compiled_only(names, *args, **kwargs):
+    ((_, model, act, size),) = models.cases(names, small=True)
+    step, step_args = model(models.LIBRARIES["jaxact"], act, **size)
+    raise Counted(models.hlo_instructions(jax.jit(step).lower(*step_args).compile()))
+
+  monkeypatch.setattr(models, "run", compiled_only)
+  counts = {}
+  for setting in ("on", "off"):
+    with pytest.raises(Counted) as counted:
+      models.main(["--small", "--only", "gpt-squared_relu", "--barrier", setting, "--out", "-"])
+    counts[setting] = counted.value.args[0]
+  assert counts["on"] > counts["off"], counts
 
 
 def test_models_writes_the_docs_only_at_full_size_as_built():
