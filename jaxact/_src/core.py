@@ -191,7 +191,7 @@ def stable_kernel(
 
   Args:
     forward: the element-wise function, ``forward(x, *params)``, all arrays of the
-      compute dtype.
+      compute dtype; run under ``jax.jit`` (traced once per shapes and dtypes).
     derivative: ``derivative(x, *params)``, the partial derivative with respect to
       ``x``. Write it with stable building blocks (other kernels) and guard
       discarded branches, so that its own derivative is right too. ``"self"``
@@ -228,7 +228,12 @@ def stable_kernel(
     return forward(x, **dict(zip(names, params)))
 
   positional.__name__ = forward.__name__
-  kernel = jax.custom_jvp(positional)
+  # Under jit, the forward is traced once per shapes and dtypes and the trace reused:
+  # a k-th derivative calls each kernel at every level of its tower (each rule
+  # computes its value and its partials from kernels), and without the cache each
+  # call traces the forward again (gelu's fourth derivative: 1.4 s of tracing
+  # against 0.5 s). XLA inlines the call: the compiled program is the same.
+  kernel = jax.custom_jvp(jax.jit(positional))
   d_x: Partial = kernel if derivative == SELF else cast(Partial, derivative)
 
   checked: set = set()
