@@ -1,12 +1,13 @@
-"""A griffe extension for the documentation site (mkdocs.yml): the docstring of each
-of the package's module-level functions as Python holds it at run time, not as the
-source spells it.
+"""A griffe extension for the documentation site (mkdocs.yml): the package's
+module-level functions documented as Python holds them at run time, where that
+differs from what the source spells.
 
 The declaration of an activation adds a generated first sentence to its docstring's
-``Accuracy:`` paragraph (the bounds the battery asserts, ``registry.with_accuracy``),
-and the gated units' docstrings are made by their factory; mkdocstrings reads the
-source through griffe, where neither is. Objects whose run-time docstring is the
-source's are left as they are.
+``Accuracy:`` paragraph (the bounds the battery asserts, ``registry.with_accuracy``):
+a function's docstring is replaced by the run-time one where they differ. The gated
+units are made by a factory (``glu: _Unit = _builtin(...)``), so the source shows an
+attribute without a docstring: such an attribute whose value is a function becomes a
+function, with the value's signature and docstring.
 """
 
 from __future__ import annotations
@@ -18,33 +19,54 @@ from typing import Any
 import griffe
 
 
-def _runtime_doc(obj: griffe.Object) -> str | None:
-  """The run-time docstring of a module-level callable of the package, else None."""
+def _runtime_function(obj: griffe.Object) -> Any:
+  """The value of a module-level name of the package at run time, if it is a
+  function, else None."""
   if not obj.path.startswith("jaxact.") or not obj.parent or not obj.parent.is_module:
     return None
   try:
     value = getattr(importlib.import_module(obj.module.path), obj.name)
   except (ImportError, AttributeError):
     return None
-  return inspect.getdoc(value) if callable(value) else None
+  return value if inspect.isfunction(value) else None
+
+
+def _parameters(fn: Any) -> griffe.Parameters:
+  out = []
+  for p in inspect.signature(fn).parameters.values():
+    annotation = None if p.annotation is p.empty else p.annotation
+    out.append(
+      griffe.Parameter(
+        p.name,
+        annotation=annotation if annotation is None or isinstance(annotation, str) else str(annotation),
+        kind=griffe.ParameterKind(p.kind.description),
+        default=None if p.default is p.empty else repr(p.default),
+      )
+    )
+  return griffe.Parameters(*out)
 
 
 class RuntimeDocstrings(griffe.Extension):
   def on_function_instance(self, *, node: Any, func: griffe.Function, agent: Any, **kwargs: Any) -> None:
-    doc = _runtime_doc(func)
+    fn = _runtime_function(func)
+    doc = inspect.getdoc(fn) if fn is not None else None
     if doc and func.docstring is not None and doc != func.docstring.value:
       func.docstring.value = doc
 
   def on_attribute_instance(self, *, node: Any, attr: griffe.Attribute, agent: Any, **kwargs: Any) -> None:
-    # A function made by a factory (the gated units: ``glu: _Unit = _builtin(...)``).
-    doc = _runtime_doc(attr)
-    if doc:
-      # Its annotation is the protocol that types the call for a checker
-      # (``_Unit``), not what the call returns, which the docstring says.
-      attr.annotation = None
-      attr.docstring = griffe.Docstring(
+    fn = _runtime_function(attr)
+    doc = inspect.getdoc(fn) if fn is not None else None
+    if not doc:
+      return
+    func = griffe.Function(
+      attr.name,
+      lineno=attr.lineno,
+      endlineno=attr.endlineno,
+      parameters=_parameters(fn),
+      docstring=griffe.Docstring(
         doc,
-        parent=attr,
         parser=getattr(agent, "docstring_parser", None),
         parser_options=getattr(agent, "docstring_options", None),
-      )
+      ),
+    )
+    attr.parent.set_member(attr.name, func)

@@ -349,10 +349,6 @@ def softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1, where: ArrayLik
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Accuracy, normwise (error relative to the largest entry of the row): value <= 4
-  ULP, gradient <= 8, Hessian-vector product <= 16 in float32/float64; 1, 1, 2 ULP
-  in float16/bfloat16.
-
   Example:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.softmax(jnp.array([0.0, 1.0, -jnp.inf], dtype=jnp.float32))
@@ -401,9 +397,6 @@ def softmin(x: ArrayLike, axis: int | Sequence[int] | None = -1, where: ArrayLik
 
   Returns:
     An array of the same shape and dtype as ``x``.
-
-  Accuracy, normwise: value <= 4 ULP, gradient <= 8, Hessian-vector product <= 16 in
-  float32/float64; 1, 1, 2 ULP in float16/bfloat16.
 
   Example:
     >>> import jax.numpy as jnp, jaxact
