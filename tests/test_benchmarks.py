@@ -83,10 +83,10 @@ def test_accelerator_command_steps_exist():
 
 
 def test_models_barrier_option_forces_the_barrier(monkeypatch):
-  # squared_relu is built without the derivative barrier; --barrier on puts it in
-  # (more instructions in jaxact's compiled step), --barrier off leaves it out. In
-  # process: models.main with its run() replaced by the compilation of jaxact's small
-  # GPT step under whatever setting main is in, and its instructions counted.
+  # --barrier on puts the derivative barrier in every rule, --barrier off takes it out
+  # of every rule: squared_relu is built without it, silu with it. In process:
+  # models.main with its run() replaced by the lowering of jaxact's small GPT step
+  # under whatever setting main is in, and its optimization barriers counted.
   import jax
 
   models = _module("benchmarks", "models")
@@ -94,18 +94,21 @@ def test_models_barrier_option_forces_the_barrier(monkeypatch):
   class Counted(Exception):
     pass
 
-  def compiled_only(names, *args, **kwargs):
+  def lowered_only(names, *args, **kwargs):
     ((_, model, act, size),) = models.cases(names, small=True)
     step, step_args = model(models.LIBRARIES["jaxact"], act, **size)
-    raise Counted(models.hlo_instructions(jax.jit(step).lower(*step_args).compile()))
+    raise Counted(jax.jit(step).lower(*step_args).as_text().count("optimization_barrier"))
 
-  monkeypatch.setattr(models, "run", compiled_only)
-  counts = {}
-  for setting in ("on", "off"):
-    with pytest.raises(Counted) as counted:
-      models.main(["--small", "--only", "gpt-squared_relu", "--barrier", setting, "--out", "-"])
-    counts[setting] = counted.value.args[0]
-  assert counts["on"] > counts["off"], counts
+  monkeypatch.setattr(models, "run", lowered_only)
+  for model in ("gpt-squared_relu", "gpt-silu"):
+    counts = {}
+    for setting in ("on", "off", None):
+      with pytest.raises(Counted) as counted:
+        models.main(["--small", "--only", model, "--out", "-", *(["--barrier", setting] if setting else [])])
+      counts[setting] = counted.value.args[0]
+    assert counts["on"] > counts["off"], (model, counts)
+    # as built: squared_relu's rule without the barrier, silu's with it
+    assert counts[None] == counts["off" if model == "gpt-squared_relu" else "on"], (model, counts)
 
 
 def test_models_writes_the_docs_only_at_full_size_as_built():
