@@ -54,3 +54,5 @@ def test_docs_site_builds_in_strict_mode(tmp_path):
   assert words(page).count(sentence) >= 5, "no generated accuracy sentence on the exponential page"
   gated = words((site / "families" / "gated" / "index.html").read_text())
   assert "half of x" in gated and gated.count(sentence) == 4, "the gated units' docstrings are missing"
+  # with their signatures: only x is required (axis, beta and approximate have defaults)
+  assert gated.count("required") == 4, "the gated units' parameters are shown without their defaults"
