@@ -129,12 +129,16 @@ def _normalized_exp(z: jax.Array, axis: tuple[int, ...]) -> jax.Array:
   return e / jnp.maximum(s, 1.0)
 
 
+def _softmax_tangent(y: jax.Array, t: jax.Array, axis: tuple[int, ...]) -> jax.Array:
+  # One residual, y: the tangent is linear in t with y as its only primal input.
+  return y * (t - jnp.sum(y * t, axis, keepdims=True))
+
+
 @_softmax.defjvp
 def _softmax_jvp(axis, primals, tangents):
   (x,), (t,) = primals, tangents
   y = _softmax(x, axis)
-  # One residual, y: the tangent is linear in t with y as its only primal input.
-  return y, y * (t - jnp.sum(y * t, axis, keepdims=True))
+  return y, _softmax_tangent(y, t, axis)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
@@ -156,7 +160,7 @@ def _softmin(z: jax.Array, axis: tuple[int, ...]) -> jax.Array:
 def _softmin_jvp(axis, primals, tangents):
   (z,), (t,) = primals, tangents
   y = _softmin(z, axis)
-  return y, y * (t - jnp.sum(y * t, axis, keepdims=True))
+  return y, _softmax_tangent(y, t, axis)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
