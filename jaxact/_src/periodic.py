@@ -175,9 +175,14 @@ def _reduce_2u(x: jax.Array, a: jax.Array) -> tuple[jax.Array, jax.Array, jax.Ar
   XLA all-reduces it, one scalar per call (a shard's own decision cannot be
   expressed there without a custom partitioning, which jax.export cannot serialize).
   """
-  return sharding.per_shard(_reduce_2u_jitted, x, a)
+  return sharding.per_shard(_reduce_2u_here, x, a)
 
 
+# Under jit, traced once per shapes and dtypes: each kernel's forward is traced once
+# (stable_kernel), but five kernels of snake's tower (sin_2u, cos_2u, snake_d1,
+# snake_d2, snake_da) reduce the same argument, the far branch (Payne and Hanek,
+# twice) included. XLA inlines the call and merges the copies.
+@jax.jit
 def _reduce_2u_here(x: jax.Array, a: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
   limit = 2.0 ** _REDUCTION[np.dtype(x.dtype)][0]
   p, e = _u(x, a)
@@ -195,13 +200,6 @@ def _reduce_2u_here(x: jax.Array, a: jax.Array) -> tuple[jax.Array, jax.Array, j
   k = jnp.where(inside, k, k_f)
   d, d_lo = jnp.where(inside, d, d_f), jnp.where(inside, d_lo, d_f_lo)
   return k - 4.0 * jnp.floor(0.25 * k), d, d_lo
-
-
-# Traced once per shapes and dtypes: every kernel of snake's tower (sin_2u, cos_2u,
-# snake_d1, snake_d2 and their twins) reduces the same argument, the far branch
-# (Payne and Hanek, twice) included; traced anew in each, a fourth derivative took
-# 4 s of tracing against 0.3 s. XLA inlines the call and merges the copies.
-_reduce_2u_jitted = jax.jit(_reduce_2u_here)
 
 
 def _sin_cos_2u(x: jax.Array, a: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
