@@ -76,6 +76,14 @@ def _case_list():
   return out
 
 
+def test_tower_references_are_cached():
+  # Every case's references are stored under their current digest: one whose reference
+  # or differencing code changed would be recomputed at every run (about 30 s a case)
+  # until tools/write_tower.py stores it again.
+  missing = [case for case in _case_list() if not _tower.is_cached(CACHE, *case)]
+  assert not missing, f"not in tests/references/tower; run tools/write_tower.py: {missing}"
+
+
 @pytest.mark.parametrize(("name", "dname", "params"), _case_list())
 def test_orders_3_and_4_within_the_bound(name, dname, params):
   key = (name, dname, params is None)

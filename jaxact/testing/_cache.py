@@ -32,15 +32,17 @@ from jaxact.testing._exact import WHICH, evaluate
 from jaxact.testing.references import DPS, ELEMENTWISE, OTHER_PARAMS, Reference
 
 
+def source_text(fn) -> str:
+  """The source code of ``fn``, for a cache key: its bytecode, or its repr, where
+  Python has no source for it (a function made by ``exec``, a ``functools.partial``)."""
+  try:
+    return inspect.getsource(fn)
+  except (OSError, TypeError):
+    return repr(fn.__code__.co_code) if hasattr(fn, "__code__") else repr(fn)
+
+
 def _source(ref: Reference) -> str:
-  parts = []
-  for which in WHICH:
-    g = getattr(ref, which)
-    try:
-      parts.append(inspect.getsource(g))
-    except (OSError, TypeError):
-      parts.append(repr(g.__code__.co_code) if hasattr(g, "__code__") else repr(g))
-  return "\n".join(parts)
+  return "\n".join(source_text(getattr(ref, which)) for which in WHICH)
 
 
 ALL_DTYPES = ("float32", "float64", "bfloat16", "float16")
@@ -62,15 +64,22 @@ def battery_cases(name: str) -> list[tuple[Reference, tuple[str, ...]]]:
   return out
 
 
-def entry_key(ref: Reference, dtype_name: str, xs: np.ndarray, params: Mapping[str, float]) -> str:
-  """The digest naming one cached entry (see the module docstring)."""
+def digest(dtype_name: str, xs: np.ndarray, params: Mapping[str, float], *sources: str) -> str:
+  """The digest naming one cached entry: of the dtype, the grid, the hyperparameters,
+  the working precision and ``sources``, the code that computes the values."""
   h = hashlib.sha256()
   h.update(dtype_name.encode())
   h.update(np.ascontiguousarray(xs, np.float64).tobytes())
   h.update(json.dumps(sorted((k, float(v)) for k, v in params.items())).encode())
   h.update(str(DPS).encode())
-  h.update(_source(ref).encode())
+  for text in sources:
+    h.update(text.encode())
   return h.hexdigest()[:24]
+
+
+def entry_key(ref: Reference, dtype_name: str, xs: np.ndarray, params: Mapping[str, float]) -> str:
+  """The digest naming the battery's entry for ``ref`` (see the module docstring)."""
+  return digest(dtype_name, xs, params, _source(ref))
 
 
 class ReferenceCache:

@@ -27,6 +27,7 @@ convention for every higher order is 0.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -35,7 +36,7 @@ import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
 
-from jaxact.testing import _ulp
+from jaxact.testing import _cache, _ulp
 from jaxact.testing.references import DPS, Reference
 
 ORDERS = (3, 4)
@@ -256,24 +257,12 @@ def measure_tower(
 
 
 def _digest(reference: Reference, dtype: str, xs: np.ndarray, params: Mapping[str, float]) -> str:
-  import hashlib
-  import inspect
-  import json
-
-  h = hashlib.sha256()
-  h.update(dtype.encode())
-  h.update(np.ascontiguousarray(xs, np.float64).tobytes())
-  h.update(json.dumps(sorted((k, float(v)) for k, v in params.items())).encode())
-  h.update(str(DPS).encode())
-  try:
-    h.update(inspect.getsource(reference.d2).encode())
-  except (OSError, TypeError):
-    h.update(repr(reference.d2).encode())
-  h.update(inspect.getsource(reference_tower).encode())
+  # The code that computes the entry: the reference's f'' and the differencing.
   method = _reference_method(reference)
+  sources = [_cache.source_text(reference.d2), inspect.getsource(reference_tower)]
   if method is not reference_tower:
-    h.update(inspect.getsource(method).encode())
-  return h.hexdigest()[:24]
+    sources.append(inspect.getsource(method))
+  return _cache.digest(dtype, xs, params, *sources)
 
 
 def cached_reference_tower(
@@ -298,6 +287,34 @@ def cached_reference_tower(
   return values
 
 
+def _case(
+  name: str, dtype: str, params: Mapping[str, float] | None
+) -> tuple[Callable[..., jax.Array], Reference, dict[str, float], np.ndarray]:
+  """The registered ``name``, its reference, the parameters as rounded to ``dtype``
+  (``params`` replace the reference's defaults) and the grid."""
+  import jaxact
+  from jaxact.testing._battery import cases
+  from jaxact.testing.references import ELEMENTWISE
+
+  ref = ELEMENTWISE[name]
+  fn = jaxact.get(name)
+  (case,) = cases(fn, ref, (dtype,), params=None if params is None else dict(ref.params, **params))
+  return fn, ref, case[2], tower_grid(_ulp.DTYPES[dtype], ref.kinks)
+
+
+def is_cached(directory: str, name: str, dtype: str, params: Mapping[str, float] | None = None) -> bool:
+  """Whether ``directory`` holds the references of :func:`measure_activation`'s case
+  under their current digest (else they are computed, about 30 s per dtype)."""
+  import os
+
+  _, ref, p, xs = _case(name, dtype, params)
+  path = os.path.join(directory, f"{name}.npz")
+  if not os.path.exists(path):
+    return False
+  with np.load(path) as f:
+    return _digest(ref, dtype, xs, p) in f.files
+
+
 def measure_activation(
   name: str,
   dtype: str,
@@ -311,15 +328,7 @@ def measure_activation(
   replace the reference's defaults; ``cache``: a directory of cached references
   (:func:`cached_reference_tower`), else they are computed (about 30 s per dtype);
   ``region``: intervals ``(lo, hi)`` of x off which ``worst_outside`` is measured."""
-  import jaxact
-  from jaxact.testing._battery import cases
-  from jaxact.testing.references import ELEMENTWISE
-
-  ref = ELEMENTWISE[name]
-  fn = jaxact.get(name)
-  (case,) = cases(fn, ref, (dtype,), params=None if params is None else dict(ref.params, **params))
-  p = case[2]
-  xs = tower_grid(_ulp.DTYPES[dtype], ref.kinks)
+  fn, ref, p, xs = _case(name, dtype, params)
   if cache is None:
     exact = _reference_method(ref)(ref, xs, p)
   else:
