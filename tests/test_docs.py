@@ -56,3 +56,13 @@ def test_docs_site_builds_in_strict_mode(tmp_path):
   assert "half of x" in gated and gated.count(sentence) == 4, "the gated units' docstrings are missing"
   # with their signatures: only x is required (axis, beta and approximate have defaults)
   assert gated.count("required") == 4, "the gated units' parameters are shown without their defaults"
+  # The docstrings' reStructuredText in the site's Markdown (the same extension): the
+  # formulas as math for MathJax, the examples and literal blocks as code, no role as text.
+  gates = (site / "families" / "gates" / "index.html").read_text()
+  assert gates.count('class="arithmatex"') >= 20, "the formulas are not rendered as math"
+  assert gates.count('<span class="gp">&gt;&gt;&gt; </span>') >= 10, "the examples are not rendered as code"
+  api = (site / "api" / "index.html").read_text()
+  assert '<span class="nn">jaxact.testing</span>' in api, "jaxact.testing's literal block is not code"
+  markup = re.compile(r"\.\. math::|:(math|func|class|meth|attr|data|mod|obj):")
+  left = [str(p.relative_to(site)) for p in site.glob("**/*.html") if markup.search(p.read_text())]
+  assert not left, f"reStructuredText markup left as text on {left}"

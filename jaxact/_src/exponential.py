@@ -90,7 +90,7 @@ def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
   Accuracy: Measured at alpha = 1 and 2.5. Below -c, alpha e^x is scaled: it is normal
   where e^x alone is not.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.elu(jnp.array([-1.0, 0.0, 1.0], dtype=jnp.float32))
     Array([-0.63212055,  0.        ,  1.        ], dtype=float32)
@@ -216,7 +216,7 @@ def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
   Accuracy: Measured at alpha = 1 and 0.3. In the derivatives :math:`u = x/\alpha` is a
   double word: their tail :math:`e^u` would amplify its rounding :math:`|u|` times.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.celu(jnp.array([-1.0, 2.0], dtype=jnp.float32), alpha=2.0)
     Array([-0.7869387,  2.       ], dtype=float32)
@@ -260,7 +260,7 @@ def exponential(x: ArrayLike) -> jax.Array:
   vmapped gradient and the same gradient taken element by element); the same bits in
   every jitted program measured.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.exponential(jnp.array([0.0, 1.0], dtype=jnp.float32))
     Array([1.       , 2.7182817], dtype=float32)
@@ -322,7 +322,7 @@ def selu(x: ArrayLike) -> jax.Array:
   Returns:
     An array of the same shape and dtype.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.selu(jnp.array([-1.0, 1.0], dtype=jnp.float32))
     Array([-1.1113307,  1.050701 ], dtype=float32)
@@ -567,7 +567,7 @@ def xielu(
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.xielu(jnp.array([-2.0, 1.0], dtype=jnp.float32))
     Array([-0.09173176,  1.3       ], dtype=float32)

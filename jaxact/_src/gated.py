@@ -69,7 +69,7 @@ def gated(activation: str | Callable[..., jax.Array], *, name: str | None = None
   Returns:
     The GLU, a pure function.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> swiglu = jaxact.gated("silu")
     >>> swiglu(jnp.array([2.0, 1.0], dtype=jnp.float32))
@@ -205,7 +205,7 @@ _DOC = r"""{title}
 
   Accuracy: Element-wise, relative to each output.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.{name}(jnp.array([[2.0, 1.0], [-1.0, 3.0]], dtype=jnp.float32))
     {example}

@@ -149,7 +149,7 @@ def gelu_tanh(x: ArrayLike) -> jax.Array:
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.gelu_tanh(jnp.array([-3.0, 0.0, 1.0], dtype=jnp.float32))
     Array([-0.00363739,  0.        ,  0.841192  ], dtype=float32)
@@ -387,7 +387,7 @@ def gelu_erf(x: ArrayLike) -> jax.Array:
   carried into the tail's numerator (with XLA's exp instead the value is 4.10 ULP off at
   x = -6.518).
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.gelu_erf(jnp.array([-6.0, 0.0, 1.0], dtype=jnp.float32))
     Array([-5.919526e-09,  0.000000e+00,  8.413447e-01], dtype=float32)
@@ -451,7 +451,7 @@ def gelu(x: ArrayLike, approximate: bool | str = True) -> jax.Array:
 
   Accuracy: that of the form chosen, :func:`gelu_tanh` or :func:`gelu_erf`.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> x = jnp.array([-1.0, 1.0], dtype=jnp.float32)
     >>> jaxact.gelu(x), jaxact.gelu(x, approximate=False)

@@ -67,7 +67,7 @@ def hard_tanh(x: ArrayLike) -> jax.Array:
 
   Accuracy: exact (the value and both derivatives).
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.hard_tanh(jnp.array([-2.0, 0.5, 2.0], dtype=jnp.float32))
     Array([-1. ,  0.5,  1. ], dtype=float32)
@@ -111,7 +111,7 @@ def hard_sigmoid(x: ArrayLike) -> jax.Array:
 
   Accuracy: The derivatives are exact up to one rounding.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.hard_sigmoid(jnp.array([-4.0, 0.0, 1.5], dtype=jnp.float32))
     Array([0.  , 0.5 , 0.75], dtype=float32)
@@ -172,7 +172,7 @@ def hard_silu(x: ArrayLike) -> jax.Array:
 
   Accuracy: The derivatives are exact up to one rounding.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.hard_silu(jnp.array([-4.0, -1.5, 3.0], dtype=jnp.float32))
     Array([-0.   , -0.375,  3.   ], dtype=float32)
@@ -227,7 +227,7 @@ def sparse_sigmoid(x: ArrayLike) -> jax.Array:
 
   Accuracy: The derivatives are exact up to one rounding.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.sparse_sigmoid(jnp.array([-2.0, 0.0, 0.5], dtype=jnp.float32))
     Array([0.  , 0.5 , 0.75], dtype=float32)
@@ -272,7 +272,7 @@ def sparse_plus(x: ArrayLike) -> jax.Array:
 
   Accuracy: The derivatives are exact up to one rounding.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.sparse_plus(jnp.array([-2.0, 0.0, 3.0], dtype=jnp.float32))
     Array([0.  , 0.25, 3.  ], dtype=float32)

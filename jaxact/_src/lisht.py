@@ -84,7 +84,7 @@ def lisht(x: ArrayLike) -> jax.Array:
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.lisht(jnp.array([-2.0, 0.0, 1.0], dtype=jnp.float32))
     Array([1.9280552, 0.       , 0.7615942], dtype=float32)

@@ -139,7 +139,7 @@ def mish(x: ArrayLike) -> jax.Array:
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.mish(jnp.array([-1.0, 0.0, 1.0], dtype=jnp.float32))
     Array([-0.30340147,  0.        ,  0.8650984 ], dtype=float32)

@@ -353,7 +353,7 @@ def softmax(x: ArrayLike, axis: int | Sequence[int] | None = -1, where: ArrayLik
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.softmax(jnp.array([0.0, 1.0, -jnp.inf], dtype=jnp.float32))
     Array([0.26894143, 0.7310586 , 0.        ], dtype=float32)
@@ -402,7 +402,7 @@ def softmin(x: ArrayLike, axis: int | Sequence[int] | None = -1, where: ArrayLik
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.softmin(jnp.array([0.0, 1.0, jnp.inf], dtype=jnp.float32))
     Array([0.7310586 , 0.26894143, 0.        ], dtype=float32)
@@ -450,7 +450,7 @@ def log_softmax(
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.log_softmax(jnp.array([0.0, -20.0], dtype=jnp.float32))
     Array([-2.0611537e-09, -2.0000000e+01], dtype=float32)
@@ -529,7 +529,7 @@ def logsumexp(
   Returns:
     The reduced array, or ``(value, sign)`` if ``return_sign``.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.logsumexp(jnp.array([0.0, -20.0], dtype=jnp.float32))
     Array(2.0611537e-09, dtype=float32)
@@ -721,7 +721,7 @@ def logmeanexp(
   rest cancel (a row of scale 1e-3 has a value 50 times smaller than its entries), the
   sum of their sizes: the rounding of the entries' mean alone costs that much.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.logmeanexp(jnp.array([1e-3, -1e-3], dtype=jnp.float32))
     Array(5.e-07, dtype=float32)
@@ -789,7 +789,7 @@ def gumbel_softmax(
 
   Accuracy: as :func:`softmax` for the given noise.
 
-  Example:
+  Examples:
     >>> import jax, jax.numpy as jnp, jaxact
     >>> y = jaxact.gumbel_softmax(jnp.zeros(4), key=jax.random.key(0), hard=True)
     >>> float(y.sum()), sorted(set(y.tolist()))

@@ -378,7 +378,7 @@ def snake(x: ArrayLike, *, frequency: ArrayLike = 1.0) -> jax.Array:
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.snake(jnp.array([-1.0, 0.0, 2.0], dtype=jnp.float32), frequency=0.5)
     Array([-0.5403023,  0.       ,  3.4161468], dtype=float32)

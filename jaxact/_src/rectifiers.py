@@ -85,7 +85,7 @@ def relu(x: ArrayLike) -> jax.Array:
 
   Accuracy: exact (0 ULP) for the value and both derivatives.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.relu(jnp.array([-1.0, 0.0, 2.0], dtype=jnp.float32))
     Array([0., 0., 2.], dtype=float32)
@@ -132,7 +132,7 @@ def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> jax.Array:
 
   Accuracy: value within 0.5 ULP (one rounding), derivatives exact.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.leaky_relu(jnp.array([-2.0, 0.0, 2.0], dtype=jnp.float32))
     Array([-0.02,  0.  ,  2.  ], dtype=float32)
@@ -181,7 +181,7 @@ def prelu(x: ArrayLike, alpha: ArrayLike) -> jax.Array:
 
   Accuracy: value within 0.5 ULP (one rounding), derivatives exact.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> x = jnp.array([[-1.0, -1.0], [2.0, 2.0]], dtype=jnp.float32)
     >>> jaxact.prelu(x, jnp.array([0.1, 0.2], dtype=jnp.float32))
@@ -230,7 +230,7 @@ def relu6(x: ArrayLike) -> jax.Array:
 
   Accuracy: exact (the value and both derivatives).
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.relu6(jnp.array([-1.0, 3.0, 7.0], dtype=jnp.float32))
     Array([0., 3., 6.], dtype=float32)
@@ -265,7 +265,7 @@ def identity(x: ArrayLike) -> jax.Array:
 
   Accuracy: exact.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.identity(jnp.array([-1.0, 3.0], dtype=jnp.float32))
     Array([-1.,  3.], dtype=float32)
@@ -335,7 +335,7 @@ def squared_relu(x: ArrayLike) -> jax.Array:
 
   Accuracy: value within 0.5 ULP (one rounding), derivatives exact.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.squared_relu(jnp.array([-1.0, 0.5, 3.0], dtype=jnp.float32))
     Array([0.  , 0.25, 9.  ], dtype=float32)
@@ -412,7 +412,7 @@ def star_relu(x: ArrayLike, *, scale: ArrayLike = 0.8944, bias: ArrayLike = -0.4
 
   Accuracy: value within 1 ULP; f' within 0.5 ULP; f'' exact.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.star_relu(jnp.array([-1.0, 1.0], dtype=jnp.float32))
     Array([-0.4472,  0.4472], dtype=float32)
@@ -489,7 +489,7 @@ def rrelu(
 
   Accuracy: value within 0.5 ULP (one rounding), derivatives exact.
 
-  Example:
+  Examples:
     >>> import jax, jax.numpy as jnp, jaxact
     >>> jaxact.rrelu(jnp.array([-2.0, 3.0], dtype=jnp.float32))
     Array([-0.45833334,  3.        ], dtype=float32)

@@ -97,13 +97,13 @@ def with_accuracy(
   doc: str | None, bounds: Mapping[str, tuple[float, float, float]], normwise: bool = False
 ) -> str | None:
   """``doc`` with :func:`accuracy_sentence` at the start of its ``Accuracy:`` paragraph
-  (added before ``Example:`` if it has none), the paragraph wrapped again."""
+  (added before ``Examples:`` or ``Example:`` if it has none), the paragraph wrapped again."""
   if not doc:
     return doc
   lines = doc.split("\n")
   start = next((i for i, line in enumerate(lines) if line.strip().startswith("Accuracy:")), None)
   if start is None:
-    start = next((i for i, line in enumerate(lines) if line.strip() == "Example:"), len(lines))
+    start = next((i for i, line in enumerate(lines) if line.strip() in ("Examples:", "Example:")), len(lines))
     indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())] if start < len(lines) else "  "
     lines[start:start] = [f"{indent}Accuracy:", ""]
   end = start + 1

@@ -82,7 +82,7 @@ def hardshrink(x: ArrayLike, *, lambd: ArrayLike = 0.5) -> jax.Array:
 
   Accuracy: exact (0 ULP) for the value and both derivatives.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.hardshrink(jnp.array([-1.0, 0.5, 0.7], dtype=jnp.float32))
     Array([-1. ,  0. ,  0.7], dtype=float32)
@@ -131,7 +131,7 @@ def softshrink(x: ArrayLike, *, lambd: ArrayLike = 0.5) -> jax.Array:
 
   Accuracy: value <= 0.5 ULP (one subtraction), derivatives exact.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.softshrink(jnp.array([-1.0, 0.5, 0.75], dtype=jnp.float32))
     Array([-0.5 ,  0.  ,  0.25], dtype=float32)
@@ -187,7 +187,7 @@ def tanhshrink(x: ArrayLike) -> jax.Array:
 
   Accuracy: value within 3 ULP, f' within 4, f'' within 8 (float32, float64).
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.tanhshrink(jnp.array([-2.0, 0.001, 1.0], dtype=jnp.float32))
     Array([-1.0359725e+00,  3.3333325e-10,  2.3840585e-01], dtype=float32)
@@ -265,7 +265,7 @@ def threshold(x: ArrayLike, *, threshold: ArrayLike, value: ArrayLike) -> jax.Ar
 
   Accuracy: exact (the value and both derivatives).
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.threshold(jnp.array([-1.0, 0.1, 2.0], dtype=jnp.float32), threshold=0.1, value=20.0)
     Array([20., 20.,  2.], dtype=float32)

@@ -51,7 +51,7 @@ def sigmoid(x: ArrayLike) -> jax.Array:
   Returns:
     An array of the same shape and dtype.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.sigmoid(jnp.array([-1.0, 0.0, 1.0], dtype=jnp.float32))
     Array([0.26894143, 0.5       , 0.7310586 ], dtype=float32)
@@ -99,7 +99,7 @@ def tanh(x: ArrayLike) -> jax.Array:
   Returns:
     An array of the same shape and dtype.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.tanh(jnp.array([-1.0, 0.0, 1.0], dtype=jnp.float32))
     Array([-0.7615942,  0.       ,  0.7615942], dtype=float32)
@@ -172,7 +172,7 @@ def soft_sign(x: ArrayLike) -> jax.Array:
   Returns:
     An array of the same shape and dtype.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.soft_sign(jnp.array([-1.0, 0.0, jnp.inf], dtype=jnp.float32))
     Array([-0.5,  0. ,  1. ], dtype=float32)
@@ -321,7 +321,7 @@ def softcap(x: ArrayLike, *, cap: ArrayLike) -> jax.Array:
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.softcap(jnp.array([-100.0, 1.0, 100.0], dtype=jnp.float32), cap=30.0)
     Array([-29.923738 ,   0.9996298,  29.923738 ], dtype=float32)

@@ -146,7 +146,7 @@ def silu(x: ArrayLike, *, beta: ArrayLike = 1.0) -> jax.Array:
 
   Accuracy: Measured at beta = 1 and, in float32/float64, at beta = 1.702 and 0.3.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.silu(jnp.array([-89.0, 0.0, 1.0], dtype=jnp.float32))
     Array([-1.9823535e-37,  0.0000000e+00,  7.3105860e-01], dtype=float32)
@@ -213,7 +213,7 @@ def quick_gelu(x: ArrayLike) -> jax.Array:
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.quick_gelu(jnp.array([-1.0, 0.0, 1.0], dtype=jnp.float32))
     Array([-0.15420423,  0.        ,  0.8457958 ], dtype=float32)

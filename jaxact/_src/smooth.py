@@ -176,7 +176,7 @@ def softplus(x: ArrayLike, *, beta: ArrayLike = 1.0) -> jax.Array:
   Where ``beta`` is the Python number 1 (the default), :math:`z = x` is exact and a
   kernel without the double word runs (same values).
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.softplus(jnp.array([-20.0, 0.0, 20.0], dtype=jnp.float32))
     Array([2.0611537e-09, 6.9314718e-01, 2.0000000e+01], dtype=float32)
@@ -218,7 +218,7 @@ def log_sigmoid(x: ArrayLike) -> jax.Array:
   Returns:
     An array of the same shape and dtype.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.log_sigmoid(jnp.array([-20.0, 0.0, 20.0], dtype=jnp.float32))
     Array([-2.0000000e+01, -6.9314718e-01, -2.0611537e-09], dtype=float32)
@@ -312,7 +312,7 @@ def log1mexp(x: ArrayLike) -> jax.Array:
   Returns:
     An array of the same shape and dtype.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.log1mexp(jnp.array([0.5, 2.0, 20.0], dtype=jnp.float32))
     Array([-9.3275213e-01, -1.4541346e-01, -2.0611537e-09], dtype=float32)
@@ -504,7 +504,7 @@ def squareplus(x: ArrayLike, b: ArrayLike = 4) -> jax.Array:
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.squareplus(jnp.array([-1e20, 0.0, 1.0], dtype=jnp.float32))
     Array([1.000000e-20, 1.000000e+00, 1.618034e+00], dtype=float32)

@@ -230,7 +230,7 @@ def sparsemax(x: ArrayLike, axis: int = -1, where: ArrayLike | None = None) -> j
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.sparsemax(jnp.array([1.0, 0.5, -1.0], dtype=jnp.float32))
     Array([0.75, 0.25, 0.  ], dtype=float32)
@@ -269,7 +269,7 @@ def entmax15(x: ArrayLike, axis: int = -1, where: ArrayLike | None = None) -> ja
   Returns:
     An array of the same shape and dtype as ``x``.
 
-  Example:
+  Examples:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.entmax15(jnp.array([1.0, 0.5, -1.0], dtype=jnp.float32))
     Array([0.67399263, 0.32600737, 0.        ], dtype=float32)

@@ -5,7 +5,7 @@ are in :mod:`jaxact.layers`. ``RReLU`` and ``GumbelSoftmax`` follow
 ``eqx.nn.Dropout``: an ``inference`` field that ``eqx.nn.inference_mode`` sets, and a
 ``key`` argument in training.
 
-Example:
+Examples:
   >>> import jax.numpy as jnp
   >>> from jaxact.layers.equinox import PReLU
   >>> PReLU(3)(jnp.array([-1.0, 2.0, -4.0], dtype=jnp.float32))  # one slope per channel, 0.25 each

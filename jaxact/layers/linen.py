@@ -5,7 +5,7 @@ are in :mod:`jaxact.layers`. ``RReLU`` and ``GumbelSoftmax`` follow ``nn.Dropout
 ``deterministic`` attribute or call argument, and ``self.make_rng("dropout")`` in
 training (``model.apply(..., rngs={"dropout": key})``).
 
-Example:
+Examples:
   >>> import jax, jax.numpy as jnp
   >>> from jaxact.layers.linen import PReLU
   >>> x = jnp.array([[-1.0, 2.0, -4.0]], dtype=jnp.float32)

@@ -5,7 +5,7 @@ are in :mod:`jaxact.layers`. ``RReLU`` and ``GumbelSoftmax`` follow ``nnx.Dropou
 a ``deterministic`` attribute that ``model.train()`` and ``model.eval()`` set, and the
 ``"dropout"`` stream of the ``rngs`` given at construction or at the call.
 
-Example:
+Examples:
   >>> import jax.numpy as jnp
   >>> from flax import nnx
   >>> from jaxact.layers.nnx import PReLU
