@@ -286,19 +286,17 @@ def test_a_normalizer_states_its_normwise_bounds(name):
   assert "Hessian-vector product" in doc and "normwise" in doc
 
 
-def test_a_user_normalizer_states_the_bounds_it_declares():
-  @jaxact.normalizer(bounds={"float32": (9.0, 10.0, 11.0)})
+@pytest.mark.parametrize("heading", ["Examples:", "Example:"])
+def test_a_user_normalizer_states_the_bounds_it_declares(heading):
   def test_bounded_softmax(x, axis=-1, where=None):
-    """A softmax.
-
-    Example:
-      >>> 1
-      1
-    """
     return jax.nn.softmax(x, axis=axis, where=where)
 
-  doc = " ".join(test_bounded_softmax.__doc__.split())
+  test_bounded_softmax.__doc__ = f"A softmax.\n\n{heading}\n  >>> 1\n  1\n"
+  decorated = jaxact.normalizer(bounds={"float32": (9.0, 10.0, 11.0)})(test_bounded_softmax)
+  doc = " ".join(decorated.__doc__.split())
   assert "within 9, 10 and 11 in float32" in doc, doc
+  # the paragraph goes before the examples, under either Google-style heading
+  assert doc.index("Accuracy:") < doc.index(heading) < doc.index(">>> 1"), doc
 
 
 def test_the_decorator_refuses_a_derivative_string_other_than_self():
