@@ -613,9 +613,9 @@ def _logmeanexp_centred(x: jax.Array, present: jax.Array | None, axis: tuple[int
   # Selects, not products with k: d is -inf for a -inf entry.
   series = stable.expm1_minus_x_series(u) + jnp.where(narrow, 0.0, u)
   t = jnp.where(jnp.abs(d) < 1.0, series, (jnp.exp(d) - 1.0) - jnp.where(narrow, d, 0.0))
-  # The same d, written x + (-c) for the second sum: read by both sums as one
-  # expression, d was written out by XLA's CPU backend (a buffer more in a training
-  # step, and a pass over memory).
+  # The same d, written x + (-c) for the second sum: XLA's CPU backend writes out an
+  # expression that both sums read (a buffer more in a training step, and a pass over
+  # memory); two expressions are fused into their sums.
   d2 = x + (-c)
   if present is not None:
     t = jnp.where(present, t, 0.0)
