@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import decimal
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -173,28 +171,6 @@ _INV_SQRT2PI = 0.39894228040143267794
 _NORMAL_CLAMP = 1e3  # exp(-x^2/2) is 0 in every dtype beyond
 
 
-# The shift of the subnormal range is c = k ln 2, so that e^-c = 2^-k is exact; c
-# is carried as two floats.
-_SHIFT_K: dict[np.dtype, int] = {np.dtype(np.float32): 92, np.dtype(np.float64): 738}
-
-
-def _shift_constants(dtype: np.dtype) -> tuple[float, float, float]:
-  k = _SHIFT_K[dtype]
-  with decimal.localcontext() as ctx:
-    ctx.prec = 40
-    c = decimal.Decimal(2).ln() * k
-  c_hi, c_lo = stable.split_constant(str(c), dtype)
-  return c_hi, c_lo, 2.0**-k
-
-
-_SHIFT = {dtype: _shift_constants(dtype) for dtype in _SHIFT_K}
-
-
-def _shift(dtype) -> tuple[float, float, float]:
-  """(c_hi, c_lo, e^-c) for ``dtype``: c = k ln 2 in two parts."""
-  return _SHIFT[np.dtype(dtype)]
-
-
 _HALF_SQUARE_DEGREE = {np.dtype(np.float32): 5, np.dtype(np.float64): 3}
 
 
@@ -205,7 +181,8 @@ def _exp_half_square(x: jax.Array, split: bool = False) -> tuple[jax.Array, jax.
   a = jnp.minimum(jnp.abs(x), _NORMAL_CLAMP)
   h, rest_of_a = stable.split(a)
   half_h2 = 0.5 * (h * h)  # exact: h has half the significand
-  c_hi, c_lo, _ = _shift(x.dtype)
+  # The shift past the subnormal range: c = k ln 2 in two parts, e^-c = 2^-k exact.
+  c_hi, c_lo, _ = stable.scaling.exact_shift(x.dtype)
   low = half_h2 > c_hi
   arg = jnp.where(low, c_hi - half_h2, -half_h2)  # exact
   e, e_rel = stable.exp_split(arg) if split else (jnp.exp(arg), None)
@@ -238,7 +215,7 @@ def _normal_tail(a: jax.Array, m: jax.Array | None = None) -> tuple[jax.Array, j
 
 
 def _unshift(y: jax.Array, low: jax.Array) -> jax.Array:
-  return jnp.where(low, y * _shift(y.dtype)[2], y)
+  return jnp.where(low, y * stable.scaling.exact_shift(y.dtype)[2], y)
 
 
 def _gelu_erf_d2(x: jax.Array) -> jax.Array:
@@ -268,15 +245,12 @@ def _inside(x: jax.Array) -> jax.Array:
 
 
 # As stable.sigmoid_d1_scaled: where phi(x) < 2^-100 (2^-900 in float64) the
-# partials are given times 2^64 (2^512), the one in x for |m| < 2^32 (2^256).
-_PDF_TANGENT_SCALE = {
-  np.dtype(np.float32): (11.7, 2.0**64, 2.0**32),
-  np.dtype(np.float64): (35.3, 2.0**512, 2.0**256),
-}
+# partials are given times scaling.power, the one in x for |m| below scaling.limit.
+_PDF_TANGENT_BOUND: dict[np.dtype, float] = {np.dtype(np.float32): 11.7, np.dtype(np.float64): 35.3}
 
 
 def _pdf_scale(x: jax.Array, m: jax.Array | None = None) -> jax.Array:
-  return stable.scale_beyond(x, m, _PDF_TANGENT_SCALE)
+  return stable.scaling.scale_beyond(x, m, _PDF_TANGENT_BOUND)
 
 
 def _pdf_scaled_dx(x: jax.Array, m: jax.Array) -> jax.Array:

@@ -48,13 +48,13 @@ def _mish_d2(x: jax.Array) -> jax.Array:
   near_pos, series_pos = stable.near_zero("mish_d2_pos", xc)
   near_neg, series_neg = stable.near_zero("mish_d2_neg", xc)
   g = jnp.where(near_pos, series_pos, jnp.where(near_neg, series_neg, g))
-  c = stable.SCALE_SHIFT[x.dtype]
+  c = stable.scaling.shift(x.dtype)
   low2 = 2.0 * xc > c
   e2 = jnp.exp(jnp.where(low2, c - 2.0 * xc, -2.0 * xc))  # e^2 for x > 0, shifted
   p_neg = 4.0 * e * (1.0 + ed) / (d_neg * d_neg)
   p_pos = 4.0 * e2 * (1.0 + ed) / (d_pos * d_pos)
   y = jnp.where(neg, p_neg, p_pos) * g
-  return jnp.where(low | (low2 & ~neg), y * stable.exp_neg_shift(x.dtype), y)
+  return jnp.where(low | (low2 & ~neg), y * stable.scaling.exp_neg_shift(x.dtype), y)
 
 
 def _mish_d2_twin(x: jax.Array) -> jax.Array:
@@ -77,7 +77,7 @@ def _mish_d1(x: jax.Array) -> jax.Array:
   near, series = stable.near_zero("mish_d1", xc)
   g = jnp.where(near, series, g)
   y_neg = e / (d_neg * d_neg) * g
-  y_neg = jnp.where(low, y_neg * stable.exp_neg_shift(x.dtype), y_neg)
+  y_neg = jnp.where(low, y_neg * stable.scaling.exp_neg_shift(x.dtype), y_neg)
   y_pos = ((1.0 + 2.0 * ed) * d_pos + 4.0 * xc * (ed * ed) * (1.0 + ed)) / (d_pos * d_pos)
   return jnp.where(xc <= 0, y_neg, y_pos)
 
@@ -156,5 +156,5 @@ def mish(x: ArrayLike) -> jax.Array:
   if rel is not None:
     f = f + f * rel
   num = jnp.where(neg, e * f, 1.0 + 2.0 * ed)
-  scale = jnp.where(low, stable.exp_neg_shift(x.dtype), 1.0)
+  scale = jnp.where(low, stable.scaling.exp_neg_shift(x.dtype), 1.0)
   return ((jnp.where(neg, xc, x) * num) * scale) / jnp.where(neg, d_neg, d_pos)

@@ -48,7 +48,7 @@ def _softplus_z(z: jax.Array, z_lo: jax.Array, beta: jax.Array | None = None) ->
   e, rel = _exp_for_softplus(arg)
   e = e * (1.0 + (jnp.where(low | (z < 0), z_lo, -z_lo) + rel))
   y = jnp.maximum(z, 0.0) + jnp.where(z >= 0, z_lo, 0.0) + stable.log1p_unit(jnp.where(low, 0.0, e))
-  return jnp.where(low, (e / beta) * stable.exp_neg_shift(z.dtype), y / beta)
+  return jnp.where(low, (e / beta) * stable.scaling.exp_neg_shift(z.dtype), y / beta)
 
 
 def _softplus_d2(x: jax.Array, beta: jax.Array) -> jax.Array:
@@ -95,7 +95,7 @@ def _softplus_dbeta(x: jax.Array, beta: jax.Array) -> jax.Array:
   e, low = stable.exp_neg_abs_shifted(-a, jnp.where(z < 0, z_lo, -z_lo))
   t = jnp.where(e == 0, 0.0, a * e / (1.0 + e))
   b2 = beta * beta
-  tail = (((a + 1.0) * e) / b2) * stable.exp_neg_shift(a.dtype)
+  tail = (((a + 1.0) * e) / b2) * stable.scaling.exp_neg_shift(a.dtype)
   return -jnp.where(low, tail, (t + stable.log1p_unit(e)) / b2)
 
 

@@ -2,9 +2,10 @@
 
 One module per concept: ``pieces`` (constant pieces and twins), ``eft`` (error-free
 transformations and double words), ``series`` (Horner and the series about interior
-zeros), ``exps`` (exponentials and logarithms) and ``sigmoids`` (tanh, sigma and their
-scaled products). Their public names are imported here: ``stable.two_prod`` is
-``stable.eft.two_prod``.
+zeros), ``exps`` (exponentials and logarithms), ``sigmoids`` (tanh, sigma and their
+scaled products) and ``scaling`` (the one exponent by which intermediates are carried
+past the subnormal range, in its forms). Their public names are imported here:
+``stable.two_prod`` is ``stable.eft.two_prod``; ``scaling`` is used by its module name.
 
 The activations and their derivative rules are written with these, never with a
 form that cancels. Each block is a :func:`~jaxact._src.core.stable_kernel`, so the
@@ -18,6 +19,7 @@ elsewhere are within about 2 ULP and are used as they are, except where a result
 be the same in every program (``exp``: ``exponential`` uses ``exps.exp``).
 """
 
+from jaxact._src.stable import scaling as scaling
 from jaxact._src.stable.eft import constant_pieces as constant_pieces
 from jaxact._src.stable.eft import fast_two_sum as fast_two_sum
 from jaxact._src.stable.eft import quotient as quotient
@@ -29,13 +31,11 @@ from jaxact._src.stable.eft import times_dw as times_dw
 from jaxact._src.stable.eft import two_prod as two_prod
 from jaxact._src.stable.eft import two_sum as two_sum
 from jaxact._src.stable.eft import with_sign_of as with_sign_of
-from jaxact._src.stable.exps import SCALE_SHIFT as SCALE_SHIFT
 from jaxact._src.stable.exps import SIGMOID_CLAMP as SIGMOID_CLAMP
 from jaxact._src.stable.exps import exp as exp
 from jaxact._src.stable.exps import exp_neg_abs_parts as exp_neg_abs_parts
 from jaxact._src.stable.exps import exp_neg_abs_scaled as exp_neg_abs_scaled
 from jaxact._src.stable.exps import exp_neg_abs_shifted as exp_neg_abs_shifted
-from jaxact._src.stable.exps import exp_neg_shift as exp_neg_shift
 from jaxact._src.stable.exps import exp_parts as exp_parts
 from jaxact._src.stable.exps import exp_reduce as exp_reduce
 from jaxact._src.stable.exps import exp_split as exp_split
@@ -65,7 +65,6 @@ from jaxact._src.stable.series import from_zero as from_zero
 from jaxact._src.stable.series import horner as horner
 from jaxact._src.stable.series import near_zero as near_zero
 from jaxact._src.stable.sigmoids import scale_below as scale_below
-from jaxact._src.stable.sigmoids import scale_beyond as scale_beyond
 from jaxact._src.stable.sigmoids import sech2 as sech2
 from jaxact._src.stable.sigmoids import sigmoid as sigmoid
 from jaxact._src.stable.sigmoids import sigmoid_d1 as sigmoid_d1

@@ -14,7 +14,7 @@ import numpy as np
 
 from jaxact._src import _series
 from jaxact._src.core import stable_kernel
-from jaxact._src.stable import eft, series
+from jaxact._src.stable import eft, scaling, series
 
 _LN2 = math.log(2.0)
 
@@ -75,21 +75,15 @@ def expm1_minus_x_series(u: jax.Array) -> jax.Array:
 
 # Where sigma(z) or sigma'(z) is subnormal (flushed to zero by XLA's CPU backend)
 # but its product with a large factor is not: m e^z = (m e^(z + c)) e^(-c), with
-# z + c exact (Sterbenz) for z in [-2c, -c/2]. Below -2c the sum rounds, but there
-# the product underflows unless |m| is beyond e^c (a tiny gate slope).
-SCALE_SHIFT = {np.dtype(np.float32): 64.0, np.dtype(np.float64): 512.0}
-
-
-def exp_neg_shift(dtype) -> float:
-  """e^-c for the shift c of ``dtype`` (see exp_neg_abs_shifted)."""
-  return math.exp(-SCALE_SHIFT[np.dtype(dtype)])
+# z + c exact (Sterbenz) for z in [-2c, -c/2] (c: scaling.shift). Below -2c the sum
+# rounds, but there the product underflows unless |m| is beyond e^c (a tiny gate slope).
 
 
 def neg_abs_shifted(z: jax.Array, below: float | None = None) -> tuple[jax.Array, jax.Array]:
   """(arg, low): the argument of exp_neg_abs_shifted's exponential, -|z|, or z + c
   below -c (``low``; ``below``: the threshold instead of -c, see there). For a caller
   that takes the exponential in another way (stable.exp_split)."""
-  c = SCALE_SHIFT[np.dtype(z.dtype)]
+  c = scaling.shift(z.dtype)
   low = z < (-c if below is None else below)
   return jnp.where(low, z + c, -jnp.abs(z)), low
 
@@ -117,21 +111,20 @@ def exp_times(u: jax.Array, m: jax.Array | float, u_lo: jax.Array | None = None)
   """m * exp(u + u_lo), accurate where exp(u) alone would be subnormal (flushed to
   zero by XLA's CPU backend) but the product is not, as alpha e^x of elu with
   alpha > 1: below -c it is (m exp(u + c)) e^-c (see exp_neg_abs_shifted)."""
-  c = SCALE_SHIFT[np.dtype(u.dtype)]
+  c = scaling.shift(u.dtype)
   low = u < -c
   e = jnp.exp(jnp.where(low, u + c, u))
   if u_lo is not None:
     e = e * (1.0 + u_lo)
   y = m * e
-  return jnp.where(low, y * exp_neg_shift(u.dtype), y)
+  return jnp.where(low, y * scaling.exp_neg_shift(u.dtype), y)
 
 
-# exp_neg_abs_scaled: e^-|z| from exp_parts scaled by 2^c (float32 64, float64 512:
-# normal down to e^-|z| = 2^-(c + 126) in float32), with |z| clamped (128, 1000) where
-# k + c is still a normal exponent. Beyond the clamp the sigmoid terms are taken as 0
+# exp_neg_abs_scaled: e^-|z| from exp_parts scaled by 2^c (scaling.power: normal down
+# to e^-|z| = 2^-(c + 126) in float32), with |z| clamped (128, 1000) where k + c is
+# still a normal exponent. Beyond the clamp the sigmoid terms are taken as 0
 # (m sigma(-|z|) underflows there unless |m| > 4e17 in float32, 4e126 in float64).
-_SIGMOID_SCALE = {np.dtype(np.float32): (128.0, 64), np.dtype(np.float64): (1000.0, 512)}
-SIGMOID_CLAMP = {k: v[0] for k, v in _SIGMOID_SCALE.items()}
+SIGMOID_CLAMP: dict[np.dtype, float] = {np.dtype(np.float32): 128.0, np.dtype(np.float64): 1000.0}
 """|z| beyond which sigma'(z) is taken as 0 (``exp_neg_abs_parts``), per dtype."""
 
 
@@ -139,14 +132,14 @@ def exp_neg_abs_parts(
   z: jax.Array, about: tuple[jax.Array, jax.Array, float] | None = None
 ) -> tuple[jax.Array, jax.Array, float, jax.Array, jax.Array]:
   """(s, p, 2^-c, a, beyond): e^-a 2^c = s (1 + p) (``exp_parts``, s a power of two)
-  for a = |z| clamped (``_SIGMOID_SCALE``); ``beyond``: |z| over the clamp (and
+  for a = |z| clamped (``SIGMOID_CLAMP``); ``beyond``: |z| over the clamp (and
   +-inf). The parts, for a caller that sums e^-|z| with terms it cancels against
   (silu's 1 + z + e^z); ``exp_neg_abs_scaled`` for the plain product.
 
   ``about = (near, d, e0)``: where ``near``, the reduction is about another point
   z0 < 0 instead of k ln 2: r = d = z - z0 (|d| <= 0.35) and s = e0 2^c, e0 = e^z0
   (so s is not a power of two there)."""
-  clamp, c = _SIGMOID_SCALE[np.dtype(z.dtype)]
+  clamp, c = SIGMOID_CLAMP[np.dtype(z.dtype)], scaling.EXPONENT[np.dtype(z.dtype)]
   a = jnp.abs(z)
   beyond = a > clamp
   a = jnp.where(beyond, clamp, a)
@@ -162,7 +155,7 @@ def exp_neg_abs_scaled(z: jax.Array, z_lo: jax.Array | None = None) -> tuple[jax
   """(e, 2^-c, beyond): e = e^-|z + z_lo| 2^c from one reduced exponential
   (``exp_parts``), normal down to e^-|z| = 2^-(c + 126) (float32), so that a product
   m e 2^-c is normal where e 2^-c alone is subnormal (flushed to zero by XLA's CPU
-  backend). |z| is clamped (``_SIGMOID_SCALE``); ``beyond``: |z| over the clamp (and
+  backend). |z| is clamped (``SIGMOID_CLAMP``); ``beyond``: |z| over the clamp (and
   +-inf), where the caller makes terms in e^-|z| 0."""
   s, p, unscale, _, beyond = exp_neg_abs_parts(z)
   e = s + s * p

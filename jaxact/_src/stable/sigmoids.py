@@ -12,7 +12,7 @@ import numpy as np
 
 from jaxact._src import _series
 from jaxact._src.core import stable_kernel
-from jaxact._src.stable import eft, exps, pieces, series
+from jaxact._src.stable import eft, exps, pieces, scaling, series
 
 # tanh and sech^2 from e = e^(-2|x|) = 2^k (1 + p) (exp_parts): tanh|x| = (1 - e) /
 # (1 + e) with 1 - e = (1 - 2^k) - 2^k p, 1 + e = (1 + 2^k) + 2^k p, where 1 -+ 2^k and
@@ -142,7 +142,7 @@ def sigmoid_d1_times(
 
   sigma'(z) = e / (1 + e)^2 with e = e^-|z| from ``exp_neg_abs_scaled``: scaled by
   2^c, and the product by 2^-c last, where sigma'(z) < 2^-100 or |m| is below
-  ``_TANGENT_SCALE``'s limit (2^32 in float32), so that m e sigma'(z) m2 keeps its bits
+  ``scaling.limit`` (2^32 in float32), so that m e sigma'(z) m2 keeps its bits
   where m sigma'(z) alone is subnormal; unscaled for larger m, where m e 2^c could
   overflow (m = 1e30 at z = -1 in float32). 0 beyond the clamp, where sigma'(z)
   underflows. The scale is a power of two, so either way the products round alike.
@@ -160,12 +160,12 @@ def _scaled(z: jax.Array, m: jax.Array) -> jax.Array:
   # Where a product m e^-|z| is formed with e^-|z| scaled by 2^c: sigma'(z) < 2^-100
   # (there m e 2^c <= max 2^(c - 100) does not overflow) or |m| below the limit (there
   # m e 2^c < 2^(c + limit) does not either).
-  bound, _, limit = _TANGENT_SCALE[np.dtype(z.dtype)]
-  return (jnp.abs(z) > bound) | (jnp.abs(m) < limit)
+  dt = np.dtype(z.dtype)
+  return (jnp.abs(z) > _TANGENT_BOUND[dt]) | (jnp.abs(m) < scaling.limit(dt))
 
 
 def times_exp_far(z: jax.Array, m: jax.Array) -> jax.Array:
-  """m e^-|z| for |z| beyond ``_TANGENT_SCALE``'s bound (69.4 in float32, 624 in
+  """m e^-|z| for |z| beyond ``_TANGENT_BOUND`` (69.4 in float32, 624 in
   float64, where sigma(-|z|) and sigma'(z) are e^-|z| to 2^-100 relative), for any
   finite m: normal wherever the product is, up to |z| = 176 (1418 in float64) with m
   near the largest number, where ``exp_neg_abs_scaled``'s clamp (128, 1000) gives 0.
@@ -179,7 +179,7 @@ def times_exp_far(z: jax.Array, m: jax.Array) -> jax.Array:
   fi = np.finfo(dt)
   w = fi.maxexp
   clamp = (2 * w - 2) * math.log(2.0)
-  bound = _TANGENT_SCALE[dt][0]
+  bound = _TANGENT_BOUND[dt]
   a = jnp.abs(z)
   y = -jnp.clip(jnp.where(jnp.isnan(z), bound, a), bound, clamp)
   s, p = exps.exp_parts(y, offset=w)
@@ -191,44 +191,32 @@ def times_exp_far(z: jax.Array, m: jax.Array) -> jax.Array:
 def _sigmoid_d1_scaled_forward(z: jax.Array, m: jax.Array) -> jax.Array:
   # Beyond the bound sigma'(z) = e^-|z| to 2^-100 relative: times_exp_far, normal
   # wherever m sigma'(z) is (sigmoid_d1_times is 0 beyond its clamp, 128 in float32).
-  far = jnp.abs(z) > _TANGENT_SCALE[np.dtype(z.dtype)][0]
+  far = jnp.abs(z) > _TANGENT_BOUND[np.dtype(z.dtype)]
   return jnp.where(far, times_exp_far(z, m), sigmoid_d1_times(z, m))
 
 
 # Where sigma'(z) < 2^-100 (|z| > 69.4 in float32; 2^-900 and 624 in float64), the
-# partials are given times 2^64 (2^512) and the rule divides the scale out of their
-# products with the tangents (stable_kernel's tangent_scale): sigma'(z) alone may be
-# subnormal where sigma'(z) times m's tangent is not (gelu's fourth derivative at
-# x = -10.5 in float32 is 24 times the smallest normal). The partial in z carries m:
-# it is scaled only for |m| < 2^32 (2^256), so that no scaled partial, and no
-# product of one with a finite tangent, overflows, and the scales of nested orders
-# do not compound.
-_TANGENT_SCALE = {
-  np.dtype(np.float32): (69.4, 2.0**64, 2.0**32),
-  np.dtype(np.float64): (624.0, 2.0**512, 2.0**256),
-}
+# partials are given times 2^c (scaling.power: 2^64, 2^512) and the rule divides the
+# scale out of their products with the tangents (stable_kernel's tangent_scale):
+# sigma'(z) alone may be subnormal where sigma'(z) times m's tangent is not (gelu's
+# fourth derivative at x = -10.5 in float32 is 24 times the smallest normal). The
+# partial in z carries m: it is scaled only for |m| below scaling.limit (2^32, 2^256).
+_TANGENT_BOUND: dict[np.dtype, float] = {np.dtype(np.float32): 69.4, np.dtype(np.float64): 624.0}
 
 
-def scale_beyond(z: jax.Array, m: jax.Array | None = None, table: dict = _TANGENT_SCALE) -> jax.Array:
-  """The tangent scale of a partial in e^-|z| (times m): the table's power of two for
-  |z| beyond its bound (and |m| below its limit), else 1; a select between constants,
-  so its derivative is 0."""
-  bound, scale, limit = table[np.dtype(z.dtype)]
-  beyond = jnp.abs(z) > bound
-  if m is not None:
-    beyond = beyond & (jnp.abs(m) < limit)
-  return jnp.where(beyond, scale, 1.0).astype(z.dtype)
+def _tangent_scale(z: jax.Array, m: jax.Array | None = None) -> jax.Array:
+  return scaling.scale_beyond(z, m, _TANGENT_BOUND)
 
 
 # The partials of m sigma'(z) and of m sigma(z), each given times its tangent scale.
 
 
 def _sigmoid_d1_scaled_dz(z: jax.Array, m: jax.Array) -> jax.Array:
-  return sigmoid_d1_scaled(z, (-m * tanh(0.5 * z)) * scale_beyond(z, m))
+  return sigmoid_d1_scaled(z, (-m * tanh(0.5 * z)) * _tangent_scale(z, m))
 
 
 sigmoid_d1_scaled = pieces.scaled_product_kernel(
-  _sigmoid_d1_scaled_forward, dz=_sigmoid_d1_scaled_dz, scale=scale_beyond, m_scale=scale_beyond
+  _sigmoid_d1_scaled_forward, dz=_sigmoid_d1_scaled_dz, scale=_tangent_scale, m_scale=_tangent_scale
 )
 """m sigma'(z) as a kernel (``sigmoid_d1_times``: right where sigma'(z) alone is
 subnormal); its partials are again such products, so every order is right. A twin
@@ -247,22 +235,22 @@ def _sigmoid_product_forward(z: jax.Array, m: jax.Array) -> jax.Array:
   pos = z >= 0
   num = jnp.where(pos, m, m * (e * jnp.where(scaled, 1.0, unscale)))
   near = (num / (1.0 + e * unscale)) * jnp.where(pos | ~scaled, 1.0, unscale)
-  return jnp.where(z < -_TANGENT_SCALE[np.dtype(z.dtype)][0], times_exp_far(z, m), near)
+  return jnp.where(z < -_TANGENT_BOUND[np.dtype(z.dtype)], times_exp_far(z, m), near)
 
 
 def scale_below(z: jax.Array, m: jax.Array | None = None) -> jax.Array:
-  """The tangent scale of sigma(z) (times m): ``scale_beyond``'s power of two for z
-  below minus its bound only (sigma(z) is near 1 above), else 1."""
-  bound, scale, _ = _TANGENT_SCALE[np.dtype(z.dtype)]
-  return jnp.where(z < -bound, scale, 1.0).astype(z.dtype)
+  """The tangent scale of sigma(z) (times m): ``scaling.power`` for z below minus the
+  bound only (sigma(z) is near 1 above), else 1."""
+  dt = np.dtype(z.dtype)
+  return jnp.where(z < -_TANGENT_BOUND[dt], scaling.power(dt), 1.0).astype(z.dtype)
 
 
 def _sigmoid_product_dz(z: jax.Array, m: jax.Array) -> jax.Array:
-  return sigmoid_d1_scaled(z, m * scale_beyond(z, m))
+  return sigmoid_d1_scaled(z, m * _tangent_scale(z, m))
 
 
 sigmoid_product = pieces.scaled_product_kernel(
-  _sigmoid_product_forward, dz=_sigmoid_product_dz, scale=scale_beyond, m_scale=scale_below
+  _sigmoid_product_forward, dz=_sigmoid_product_dz, scale=_tangent_scale, m_scale=scale_below
 )
 """m sigma(z) as a kernel, for any finite m: right where sigma(z) alone is subnormal
 (flushed to 0 on XLA's CPU backend) and the product is not, as glu's a sigma(b) for
