@@ -13,8 +13,9 @@ used and why it is the form it is.
 - ``exact_shift``: the shift k ln 2 just below c (k = 92 and 738), carried as two
   floats, so that e^-(k ln 2) = 2^-k is exact; for gelu's Gaussian, whose exponent
   already has a low part to add the shift's to (``gelu._exp_half_square``).
-- ``power``: 2^c as a factor: ``exps.exp_neg_abs_parts`` returns e^-|z| 2^c, and the
-  scaled products (``sigmoids.sigmoid_d1_scaled``, ``sigmoids.sigmoid_product``,
+- ``power``: 2^c as a factor: ``exps.exp_neg_abs_parts`` returns e^-|z| 2^c,
+  ``sigmoids.sech2`` is formed times 2^c and rounded once at the end, and the scaled
+  products (``sigmoids.sigmoid_d1_scaled``, ``sigmoids.sigmoid_product``,
   ``gelu.pdf_scaled``) give their partials times 2^c where these are below 2^-100
   (``scale_beyond``), for |m| below ``limit`` = 2^(c/2), so that no scaled partial,
   and no product of one with a finite tangent, overflows, and the scales of nested

@@ -20,12 +20,12 @@ from jaxact._src.stable import eft, exps, pieces, scaling, series
 # 1 - e = -p is e^r - 1 to full relative accuracy). Clamped where tanh rounds to 1
 # (float32: from 9.1, float64: 19.1).
 _TANH_CLAMP = 20.0
-# sech^2 = 4e / (1 + e)^2 is formed scaled by 2^c (exp_parts' offset 2 + c: the 4 goes
-# into the exponent), normal wherever sech^2 is, so that it rounds once into the
-# subnormal range; clamped where it rounds to 0 (float32: |x| > 52.7, float64: 373).
-# (sigmoid_d1_times(2x, 4) gives the same values; its extra products and select
-# measured slower on tanh's gradient.)
-_SECH2 = {np.dtype(np.float32): (56.0, 64), np.dtype(np.float64): (380.0, 128)}
+# sech^2 = 4e / (1 + e)^2 is formed scaled by 2^c (scaling.power; exp_parts' offset
+# 2 + c: the 4 goes into the exponent), normal wherever sech^2 is, so that it rounds
+# once into the subnormal range; clamped where it rounds to 0 (float32: |x| > 52.7,
+# float64: 373). (sigmoid_d1_times(2x, 4) gives the same values; its extra products
+# and select measured slower on tanh's gradient.)
+_SECH2_CLAMP = {np.dtype(np.float32): 56.0, np.dtype(np.float64): 380.0}
 
 
 def _tanh_forward(x: jax.Array) -> jax.Array:
@@ -38,7 +38,7 @@ def _tanh_forward(x: jax.Array) -> jax.Array:
 def _sech2_forward(x: jax.Array) -> jax.Array:
   # Never 1 - tanh^2, which is 0 from x = 8.5 in float32 (exact 1.66e-7 there). At
   # most 1, as sech^2 is: near 0 the rounding could give 1 + ULP.
-  clamp, c = _SECH2[np.dtype(x.dtype)]
+  clamp, c = _SECH2_CLAMP[np.dtype(x.dtype)], scaling.EXPONENT[np.dtype(x.dtype)]
   a = jnp.abs(x)
   s, p = exps.exp_parts(-2.0 * jnp.where(a > clamp, clamp, a), offset=2 + c)
   e4 = s * (1.0 + p)  # 4 e 2^c
