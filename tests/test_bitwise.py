@@ -29,3 +29,21 @@ def test_a_record_equals_itself_and_a_changed_bit_is_found(tmp_path):
   diff = _run("compare", str(a), str(b))
   assert diff.returncode == 1 and f"{key}: 1 of" in diff.stdout, diff.stdout
   assert "1 of" in diff.stdout.splitlines()[-1]
+
+
+def test_program_records_compare_and_name_a_changed_program(tmp_path):
+  import json
+
+  a, b = tmp_path / "a.json", tmp_path / "b.json"
+  rec = _run("programs", str(a), "--only", "identity,softmax")
+  assert rec.returncode == 0, rec.stderr[-2000:]
+  same = _run("compare", str(a), str(a))
+  assert same.returncode == 0 and "0 of" in same.stdout, same.stdout
+  digests = json.loads(a.read_text())
+  key = "softmax/float32/hvp"
+  assert key in digests and "identity/float16/fwd4" in digests
+  digests[key] = "0" * 64
+  b.write_text(json.dumps(digests))
+  diff = _run("compare", str(a), str(b))
+  assert diff.returncode == 1 and f"{key}: differs" in diff.stdout, diff.stdout
+  assert diff.stdout.splitlines()[-1].endswith("1 of 48 programs differ, of softmax"), diff.stdout

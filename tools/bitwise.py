@@ -33,13 +33,27 @@ Usage::
 ``compare`` lists every quantity whose bits differ (how many entries, and the largest
 difference in units of the dtype's spacing at the larger value) and exits 1 if any
 does, 0 if all are equal. ``record --only NAME[,NAME]`` records a few functions.
+
+A quicker first check (a minute, against half an hour)::
+
+  python tools/bitwise.py programs before.json   # and after.json; then compare them
+
+records a digest of each program XLA is given: every function's value and its
+derivatives of orders 1 to 4 (element-wise: nested ``grad`` and nested ``jvp``; the
+others: the gradient and the Hessian-vector product of a sum of sines of the output),
+at the defaults, in float64, float32, bfloat16 and float16. A program that is the same
+computes the same bits on the same backend for every input, so where every program is
+the same the change is proved neutral; ``compare`` names the functions whose programs
+differ, and ``record --only`` those settles whether their results do.
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import hashlib
 import inspect
+import json
 import multiprocessing
 import sys
 import time
@@ -327,6 +341,55 @@ def record(path: str, only: set[str] | None, jobs: int) -> None:
   print(f"{n} quantities in {path} ({time.perf_counter() - started:.0f} s)")
 
 
+def _programs_of(name: str) -> dict[str, str]:
+  fn = jaxact.get(name)
+  out = {}
+  for dname in WIDE:
+    dtype = _ulp.DTYPES[dname]
+    if registry.info(name).kind == "elementwise":
+      x = jnp.linspace(-3.0, 3.0, 8, dtype=dtype)
+      fns = {"f": fn}
+      for k in ORDERS:
+        fns[f"rev{k}"] = jax.vmap(_grad_tower(fn, k))
+        fns[f"fwd{k}"] = jax.vmap(_jvp_tower(fn, k))
+    else:
+      x = jnp.linspace(-3.0, 3.0, 16, dtype=dtype).reshape(2, 8)
+      call = (lambda t: fn(t, key=jax.random.key(0))) if name == "gumbel_softmax" else fn
+      grad = jax.grad(lambda t, call=call: jnp.sum(jnp.sin(call(t))))
+      fns = {"f": call, "rev1": grad, "hvp": lambda t, grad=grad: jax.jvp(grad, (t,), (jnp.ones_like(t),))[1]}
+    for q, f in fns.items():
+      text = jax.jit(f).lower(x).as_text()
+      out[f"{name}/{dname}/{q}"] = hashlib.sha256(text.encode()).hexdigest()
+  return out
+
+
+def programs(path: str, only: set[str] | None) -> None:
+  """Writes the digests of the lowered programs (see the module docstring) as JSON."""
+  names = [n for n in registry.names(builtin=True) if not only or n in only]
+  out: dict[str, str] = {}
+  for name in names:
+    out.update(_programs_of(name))
+  with open(path, "w") as f:
+    json.dump(out, f, indent=0, sort_keys=True)
+  print(f"{len(out)} programs in {path}")
+
+
+def compare_programs(before: str, after: str) -> int:
+  with open(before) as f:
+    a = json.load(f)
+  with open(after) as f:
+    b = json.load(f)
+  differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+  for k in differ:
+    print(f"{k}: {'differs' if k in a and k in b else 'only in ' + ('after' if k in b else 'before')}")
+  functions = sorted({k.split("/")[0] for k in differ})
+  print(
+    f"{len(differ)} of {len(set(a) | set(b))} programs differ"
+    + (f", of {','.join(functions)}" if differ else "")
+  )
+  return 1 if differ else 0
+
+
 def _spacing(a: np.ndarray, b: np.ndarray, dtype) -> float:
   """Largest |a - b| in units of the dtype's spacing at max(|a|, |b|), finite pairs."""
   a64, b64 = a.astype(np.float64), b.astype(np.float64)
@@ -382,13 +445,21 @@ def main(argv=None) -> int:
   rec.add_argument("path")
   rec.add_argument("--only", default="", help="comma-separated names (default: all)")
   rec.add_argument("--jobs", type=int, default=2, help="processes at a time (default 2)")
-  cmp_ = sub.add_parser("compare", help="compare two records bit by bit")
+  prog = sub.add_parser("programs", help="record the digests of the lowered programs into a .json file")
+  prog.add_argument("path")
+  prog.add_argument("--only", default="", help="comma-separated names (default: all)")
+  cmp_ = sub.add_parser("compare", help="compare two records bit by bit, or two program records")
   cmp_.add_argument("before")
   cmp_.add_argument("after")
   args = parser.parse_args(argv)
   if args.command == "record":
     record(args.path, set(filter(None, args.only.split(","))) or None, args.jobs)
     return 0
+  if args.command == "programs":
+    programs(args.path, set(filter(None, args.only.split(","))) or None)
+    return 0
+  if args.before.endswith(".json") and args.after.endswith(".json"):
+    return compare_programs(args.before, args.after)
   return compare(args.before, args.after)
 
 
