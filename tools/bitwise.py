@@ -34,7 +34,7 @@ Usage::
 difference in units of the dtype's spacing at the larger value) and exits 1 if any
 does, 0 if all are equal. ``record --only NAME[,NAME]`` records a few functions.
 
-A quicker first check (a minute, against half an hour)::
+A quicker first check (two minutes on 2 cores, against 15 or more)::
 
   python tools/bitwise.py programs before.json   # and after.json; then compare them
 
@@ -344,14 +344,19 @@ def record(path: str, only: set[str] | None, jobs: int) -> None:
 def _programs_of(name: str) -> dict[str, str]:
   fn = jaxact.get(name)
   out = {}
+  elementwise = registry.info(name).kind == "elementwise"
+  if elementwise:
+    # the hyperparameters as the battery and ``record`` take them
+    p = {**_battery._default_params(fn), **ELEMENTWISE[name].params, **_battery.required_params(name)}
+    scalar = lambda t: fn(t, **p)
   for dname in WIDE:
     dtype = _ulp.DTYPES[dname]
-    if registry.info(name).kind == "elementwise":
+    if elementwise:
       x = jnp.linspace(-3.0, 3.0, 8, dtype=dtype)
-      fns = {"f": fn}
+      fns = {"f": jax.vmap(scalar)}
       for k in ORDERS:
-        fns[f"rev{k}"] = jax.vmap(_grad_tower(fn, k))
-        fns[f"fwd{k}"] = jax.vmap(_jvp_tower(fn, k))
+        fns[f"rev{k}"] = jax.vmap(_grad_tower(scalar, k))
+        fns[f"fwd{k}"] = jax.vmap(_jvp_tower(scalar, k))
     else:
       x = jnp.linspace(-3.0, 3.0, 16, dtype=dtype).reshape(2, 8)
       call = (lambda t: fn(t, key=jax.random.key(0))) if name == "gumbel_softmax" else fn
