@@ -66,3 +66,28 @@ def test_docs_site_builds_in_strict_mode(tmp_path):
   markup = re.compile(r"\.\. math::|:(math|func|class|meth|attr|data|mod|obj):")
   left = [str(p.relative_to(site)) for p in site.glob("**/*.html") if markup.search(p.read_text())]
   assert not left, f"reStructuredText markup left as text on {left}"
+
+
+def test_docstring_markup_translated_for_the_site():
+  # tools/griffe_runtime_docs.py's translation, on the constructs it must keep apart.
+  sys.path.insert(0, os.path.join(ROOT, "tools"))
+  try:
+    import griffe_runtime_docs as ext
+  finally:
+    sys.path.pop(0)
+  md = ext._markdown
+  # a literal block inside an Args item stays in the item, the item's text after it too
+  doc = "S.\n\nArgs:\n  x: as follows::\n\n      a = 1\n\n    more about x.\n  y: other.\n"
+  item = "  x: as follows:\n\n      ```python\n      a = 1\n      ```\n\n    more about x.\n"
+  assert md(doc) == "S.\n\nArgs:\n" + item + "  y: other.\n"
+  # "text ::" shows "text", a bare "::" nothing; "::" with no block after it is prose
+  assert md("T ::\n\n  c\n").startswith("T\n\n  ```python\n  c\n  ```")
+  assert "```" not in md("C++ has std::\nand more\n>>> x[::\n")
+  # roles become code, except inside ``literals`` and doctest lines
+  roles = md("A :func:`~a.b.c`, :py:func:`d`, :exc:`E`, ``:func:`kept```.\n>>> :func:`also`\n")
+  assert roles == "A `c`, `d`, `E`, ``:func:`kept```.\n>>> :func:`also`\n"
+  # math: the formula on the directive's line, options and blank lines dropped; a role
+  # over two lines
+  assert md(".. math:: a = b\n").startswith("$$\na = b\n$$\n")
+  assert md(".. math::\n  :label: e\n\n  x = 1\n\n  y = 2\n").startswith("  $$\n  x = 1\n  y = 2\n  $$\n")
+  assert md("where :math:`z\n  = 1` holds") == "where $z\n  = 1$ holds"

@@ -76,12 +76,24 @@ def _case_list():
   return out
 
 
-def test_tower_references_are_cached():
+def test_tower_references_are_cached_and_nothing_else():
   # Every case's references are stored under their current digest: one whose reference
   # or differencing code changed would be recomputed at every run (about 30 s a case)
-  # until tools/write_tower.py stores it again.
-  missing = [case for case in _case_list() if not _tower.is_cached(CACHE, *case)]
+  # until tools/write_tower.py stores it again. And no other entry: a stale one is only
+  # weight in the repository.
+  keys: dict[str, set[str]] = {}
+  for name, dname, params in _case_list():
+    keys.setdefault(name, set()).add(_tower.cache_key(name, dname, params))
+  stored = {}
+  for name in keys:
+    with np.load(os.path.join(CACHE, f"{name}.npz")) as f:
+      stored[name] = set(f.files)
+  missing = {n: sorted(keys[n] - stored[n]) for n in keys if keys[n] - stored[n]}
   assert not missing, f"not in tests/references/tower; run tools/write_tower.py: {missing}"
+  extra = {n: sorted(stored[n] - keys[n]) for n in keys if stored[n] - keys[n]}
+  assert not extra, f"stale entries in tests/references/tower: {extra}"
+  files = {f[: -len(".npz")] for f in os.listdir(CACHE) if f.endswith(".npz")}
+  assert files == set(keys), f"files of no case: {sorted(files - set(keys))}"
 
 
 @pytest.mark.parametrize(("name", "dname", "params"), _case_list())

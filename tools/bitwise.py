@@ -34,17 +34,18 @@ Usage::
 difference in units of the dtype's spacing at the larger value) and exits 1 if any
 does, 0 if all are equal. ``record --only NAME[,NAME]`` records a few functions.
 
-A quicker first check (two minutes on 2 cores, against 15 or more)::
+A quicker first check (minutes, against 15 or more)::
 
-  python tools/bitwise.py programs before.json   # and after.json; then compare them
+  python tools/bitwise.py programs before.npz    # and after.npz; then compare them
 
-records a digest of each program XLA is given: every function's value and its
-derivatives of orders 1 to 4 (element-wise: nested ``grad`` and nested ``jvp``; the
-others: the gradient and the Hessian-vector product of a sum of sines of the output),
-at the defaults, in float64, float32, bfloat16 and float16. A program that is the same
-computes the same bits on the same backend for every input, so where every program is
-the same the change is proved neutral; ``compare`` names the functions whose programs
-differ, and ``record --only`` those settles whether their results do.
+records, for every quantity above, a digest of the program XLA is given to compute it
+instead of its results (the same quantities: every order, mode, dtype, parameter set
+and partial; quantities computed in one program, as a function's value and its
+derivatives on one grid, share its digest). A program that is the same computes the
+same bits on the same backend for every input, so where every program is the same the
+change is proved neutral; ``compare`` names the quantities whose programs differ, and
+``record --only`` those functions settles whether their results do. The programs name
+the functions they call, so a renamed helper alone makes its callers' programs differ.
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ import argparse
 import concurrent.futures
 import hashlib
 import inspect
-import json
 import multiprocessing
 import sys
 import time
@@ -80,6 +80,20 @@ def _bits(a) -> np.ndarray:
   """The raw bits of ``a`` (an unsigned integer array of its width)."""
   a = np.asarray(a)
   return a.view(np.dtype(f"uint{8 * a.dtype.itemsize}"))
+
+
+# ``programs``: every quantity is the digest of the program that computes it (below).
+_PROGRAMS = False
+
+
+def _call(f: Callable, *args):
+  """``jax.jit(f)(*args)``; for ``programs``, the digest of the program instead, one
+  copy per output (32 bytes of SHA-256 of its StableHLO text)."""
+  if not _PROGRAMS:
+    return jax.jit(f)(*args)
+  lowered = jax.jit(f).lower(*args)
+  digest = np.frombuffer(hashlib.sha256(lowered.as_text().encode()).digest(), np.uint8)
+  return jax.tree.map(lambda _: digest, lowered.out_info)
 
 
 def _store(out: dict[str, np.ndarray], key: str, value) -> None:
@@ -126,7 +140,7 @@ def _elementwise(name: str, out: dict[str, np.ndarray]) -> None:
     for dname, xs, p in _battery.cases(fn, ref, dtypes, params=params):
       x = jnp.asarray(xs.astype(_ulp.DTYPES[dname]))
       quantities = _quantities(lambda t, p=p: fn(t, **p), orders, forward)
-      results = jax.jit(jax.vmap(lambda t, q=quantities: {k: g(t) for k, g in q.items()}))(x)
+      results = _call(jax.vmap(lambda t, q=quantities: {k: g(t) for k, g in q.items()}), x)
       for k, v in results.items():
         _store(out, f"{name}/{label}/{dname}/{k}", v)
       if label == "default" and dname in WIDE:
@@ -134,7 +148,7 @@ def _elementwise(name: str, out: dict[str, np.ndarray]) -> None:
         # what a change in NaN handling or flushing would show.
         tiny = float(_ulp.finfo(_ulp.DTYPES[dname]).smallest_subnormal)
         special = jnp.asarray(np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, tiny, -tiny]), x.dtype)
-        results = jax.jit(jax.vmap(lambda t, q=quantities: {k: g(t) for k, g in q.items()}))(special)
+        results = _call(jax.vmap(lambda t, q=quantities: {k: g(t) for k, g in q.items()}), special)
         for k, v in results.items():
           _store(out, f"{name}/special/{dname}/{k}", v)
       if label == "default" and dname in PARAM_DTYPES:
@@ -169,7 +183,7 @@ def _param_partials(name: str, fn: Callable, params: dict, x, dname: str, out) -
     }
     try:
       every = lambda t, q, partials=partials: {k: h(t, q) for k, h in partials.items()}
-      results = jax.jit(jax.vmap(every, (0, None)))(x, q0)
+      results = _call(jax.vmap(every, (0, None)), x, q0)
     except TypeError as e:  # a hyperparameter with no derivative defined
       out[f"{name}/partials/{dname}/{pname}#skipped"] = np.array(str(e))
       continue
@@ -201,11 +215,11 @@ def _run_towers(key: str, f: Callable, x, v, w, out, cache: dict | None = None) 
   """Records :func:`_towers` of ``f`` at ``x``; ``cache`` keeps the jitted function
   between calls with the same ``f`` (it is retraced only for a new shape)."""
   if cache is None or f not in cache:
-    run = jax.jit(lambda t, v, w: {k: g(t) for k, g in _towers(f, t, v, w).items()})
+    run = lambda t, v, w: {k: g(t) for k, g in _towers(f, t, v, w).items()}
     if cache is None:
       cache = {}
     cache[f] = run
-  results = cache[f](x, v, w)
+  results = _call(cache[f], x, v, w)
   for k, val in results.items():
     _store(out, f"{key}/{k}", val)
 
@@ -268,8 +282,8 @@ def _gated(name: str, out) -> None:
         dbeta = jax.grad(lambda b, t, wb=wb: jnp.sum(fn(t, axis=-1, beta=b) * wb))
         dxdbeta = jax.grad(dbeta, 1)
         b0 = jnp.asarray(beta, dtype)
-        _store(out, f"{name}/beta={beta}/{dname}/dbeta", jax.jit(dbeta)(b0, x))
-        _store(out, f"{name}/beta={beta}/{dname}/dxdbeta", jax.jit(dxdbeta)(b0, x))
+        _store(out, f"{name}/beta={beta}/{dname}/dbeta", _call(dbeta, b0, x))
+        _store(out, f"{name}/beta={beta}/{dname}/dxdbeta", _call(dxdbeta, b0, x))
     if name == "geglu":
       _run_towers(f"{name}/erf/{dname}", lambda t: fn(t, axis=-1, approximate=False), x, v, w, out)
 
@@ -289,7 +303,7 @@ def _gumbel(out) -> None:
       dtau = jax.grad(
         lambda tau, h=hard, x=x, wt=wt: jnp.sum(jaxact.gumbel_softmax(x, key=key, tau=tau, hard=h) * wt)
       )
-      _store(out, f"gumbel_softmax/hard={hard}/{dname}/dtau", jax.jit(dtau)(jnp.asarray(0.5, dtype)))
+      _store(out, f"gumbel_softmax/hard={hard}/{dname}/dtau", _call(dtau, jnp.asarray(0.5, dtype)))
 
 
 def _rrelu_training(out) -> None:
@@ -297,11 +311,13 @@ def _rrelu_training(out) -> None:
   for dname in WIDE:
     rx = jnp.asarray(np.linspace(-5, 5, 101).astype(_ulp.DTYPES[dname]))
     f = lambda t: jaxact.rrelu(t, key=key, training=True)
-    _store(out, f"rrelu/training/{dname}/f", jax.jit(f)(rx))
-    _store(out, f"rrelu/training/{dname}/rev1", jax.jit(jax.grad(lambda t, f=f: jnp.sum(f(t))))(rx))
+    _store(out, f"rrelu/training/{dname}/f", _call(f, rx))
+    _store(out, f"rrelu/training/{dname}/rev1", _call(jax.grad(lambda t, f=f: jnp.sum(f(t))), rx))
 
 
-def _record_one(name: str) -> tuple[dict[str, np.ndarray], float]:
+def _record_one(name: str, programs: bool = False) -> tuple[dict[str, np.ndarray], float]:
+  global _PROGRAMS
+  _PROGRAMS = programs
   out: dict[str, np.ndarray] = {}
   t0 = time.perf_counter()
   kind = registry.info(name).kind
@@ -320,9 +336,10 @@ def _record_one(name: str) -> tuple[dict[str, np.ndarray], float]:
   return out, time.perf_counter() - t0
 
 
-def record(path: str, only: set[str] | None, jobs: int) -> None:
+def record(path: str, only: set[str] | None, jobs: int, programs: bool = False) -> None:
   """Records every built-in function (or those in ``only``), ``jobs`` at a time, each
-  in its own process (tracing the order-4 derivatives is most of the time)."""
+  in its own process (tracing the order-4 derivatives is most of the time);
+  ``programs``: the digests of the programs instead of their results."""
   names = [n for n in registry.names(builtin=True) if not only or n in only]
   unknown = (only or set()) - set(names)
   if unknown:
@@ -331,7 +348,7 @@ def record(path: str, only: set[str] | None, jobs: int) -> None:
   started = time.perf_counter()
   context = multiprocessing.get_context("spawn")
   with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, max_tasks_per_child=1) as pool:
-    futures = {pool.submit(_record_one, n): n for n in names}
+    futures = {pool.submit(_record_one, n, programs): n for n in names}
     for done in concurrent.futures.as_completed(futures):
       part, seconds = done.result()
       out.update(part)
@@ -339,60 +356,6 @@ def record(path: str, only: set[str] | None, jobs: int) -> None:
   np.savez_compressed(path, **out)
   n = sum(1 for k in out if "#" not in k)
   print(f"{n} quantities in {path} ({time.perf_counter() - started:.0f} s)")
-
-
-def _programs_of(name: str) -> dict[str, str]:
-  fn = jaxact.get(name)
-  out = {}
-  elementwise = registry.info(name).kind == "elementwise"
-  if elementwise:
-    # the hyperparameters as the battery and ``record`` take them
-    p = {**_battery._default_params(fn), **ELEMENTWISE[name].params, **_battery.required_params(name)}
-    scalar = lambda t: fn(t, **p)
-  for dname in WIDE:
-    dtype = _ulp.DTYPES[dname]
-    if elementwise:
-      x = jnp.linspace(-3.0, 3.0, 8, dtype=dtype)
-      fns = {"f": jax.vmap(scalar)}
-      for k in ORDERS:
-        fns[f"rev{k}"] = jax.vmap(_grad_tower(scalar, k))
-        fns[f"fwd{k}"] = jax.vmap(_jvp_tower(scalar, k))
-    else:
-      x = jnp.linspace(-3.0, 3.0, 16, dtype=dtype).reshape(2, 8)
-      call = (lambda t: fn(t, key=jax.random.key(0))) if name == "gumbel_softmax" else fn
-      grad = jax.grad(lambda t, call=call: jnp.sum(jnp.sin(call(t))))
-      fns = {"f": call, "rev1": grad, "hvp": lambda t, grad=grad: jax.jvp(grad, (t,), (jnp.ones_like(t),))[1]}
-    for q, f in fns.items():
-      text = jax.jit(f).lower(x).as_text()
-      out[f"{name}/{dname}/{q}"] = hashlib.sha256(text.encode()).hexdigest()
-  return out
-
-
-def programs(path: str, only: set[str] | None) -> None:
-  """Writes the digests of the lowered programs (see the module docstring) as JSON."""
-  names = [n for n in registry.names(builtin=True) if not only or n in only]
-  out: dict[str, str] = {}
-  for name in names:
-    out.update(_programs_of(name))
-  with open(path, "w") as f:
-    json.dump(out, f, indent=0, sort_keys=True)
-  print(f"{len(out)} programs in {path}")
-
-
-def compare_programs(before: str, after: str) -> int:
-  with open(before) as f:
-    a = json.load(f)
-  with open(after) as f:
-    b = json.load(f)
-  differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-  for k in differ:
-    print(f"{k}: {'differs' if k in a and k in b else 'only in ' + ('after' if k in b else 'before')}")
-  functions = sorted({k.split("/")[0] for k in differ})
-  print(
-    f"{len(differ)} of {len(set(a) | set(b))} programs differ"
-    + (f", of {','.join(functions)}" if differ else "")
-  )
-  return 1 if differ else 0
 
 
 def _spacing(a: np.ndarray, b: np.ndarray, dtype) -> float:
@@ -430,7 +393,10 @@ def compare(before: str, after: str) -> int:
       differ += 1
       continue
     bad = x != y
-    if bad.any():
+    if bad.any() and str(a[k + "#dtype"]) == "uint8":  # a program's digest
+      print(f"{k}: the program differs")
+      differ += 1
+    elif bad.any():
       dname = str(a[k + "#dtype"])
       dtype = _ulp.DTYPES.get(dname, np.dtype(dname))
       fx, fy = x.view(dtype)[bad], y.view(dtype)[bad]
@@ -450,21 +416,17 @@ def main(argv=None) -> int:
   rec.add_argument("path")
   rec.add_argument("--only", default="", help="comma-separated names (default: all)")
   rec.add_argument("--jobs", type=int, default=2, help="processes at a time (default 2)")
-  prog = sub.add_parser("programs", help="record the digests of the lowered programs into a .json file")
+  prog = sub.add_parser("programs", help="record the digests of the programs instead, into an .npz file")
   prog.add_argument("path")
   prog.add_argument("--only", default="", help="comma-separated names (default: all)")
-  cmp_ = sub.add_parser("compare", help="compare two records bit by bit, or two program records")
+  prog.add_argument("--jobs", type=int, default=2, help="processes at a time (default 2)")
+  cmp_ = sub.add_parser("compare", help="compare two records (of results or of programs) bit by bit")
   cmp_.add_argument("before")
   cmp_.add_argument("after")
   args = parser.parse_args(argv)
-  if args.command == "record":
-    record(args.path, set(filter(None, args.only.split(","))) or None, args.jobs)
+  if args.command in ("record", "programs"):
+    record(args.path, set(filter(None, args.only.split(","))) or None, args.jobs, args.command == "programs")
     return 0
-  if args.command == "programs":
-    programs(args.path, set(filter(None, args.only.split(","))) or None)
-    return 0
-  if args.before.endswith(".json") and args.after.endswith(".json"):
-    return compare_programs(args.before, args.after)
   return compare(args.before, args.after)
 
 

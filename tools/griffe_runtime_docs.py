@@ -55,41 +55,95 @@ def _parameters(fn: Any) -> griffe.Parameters:
 
 
 _MATH_ROLE = re.compile(r":math:`([^`]+)`")
-_ROLE = re.compile(r":(?:func|class|meth|attr|data|mod|obj):`(~?)([^`]+)`")
+_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|attr|data|const|mod|obj|exc|ref|code):`(~?)([^`]+)`")
+_LITERAL = re.compile(r"``.+?``", re.S)
+_DOCTEST = re.compile(r"\s*(>>>|\.\.\.)( |$)")
 
 
 def _indent(line: str) -> int:
   return len(line) - len(line.lstrip())
 
 
+def _roles(text: str) -> str:
+  """Prose with its roles translated; ``literals`` left as they are."""
+  kept: list[str] = []
+
+  def keep(m: re.Match[str]) -> str:
+    kept.append(m.group(0))
+    return f"\x00{len(kept) - 1}\x00"
+
+  text = _LITERAL.sub(keep, text)
+  text = _MATH_ROLE.sub(lambda m: f"${m.group(1)}$", text)
+  text = _ROLE.sub(lambda m: f"`{m.group(2).split('.')[-1] if m.group(1) else m.group(2)}`", text)
+  return re.sub("\x00(\\d+)\x00", lambda m: kept[int(m.group(1))], text)
+
+
+def _block(lines: list[str], i: int, after: int) -> tuple[list[str], int, int]:
+  """The indented block that starts at ``lines[i]`` (blank lines first allowed) under a
+  line of indent ``after``: its lines dedented, the index after it, and its indent;
+  no block (an empty list) unless its first line is indented more than ``after``."""
+  j = i
+  while j < len(lines) and not lines[j].strip():
+    j += 1
+  if j == len(lines) or _indent(lines[j]) <= after:
+    return [], i, 0
+  indent = _indent(lines[j])
+  block = []
+  while j < len(lines) and (not lines[j].strip() or _indent(lines[j]) >= indent):
+    block.append(lines[j])
+    j += 1
+  while block and not block[-1].strip():
+    block.pop()
+  return textwrap.dedent("\n".join(block)).split("\n"), j, indent
+
+
 def _markdown(doc: str) -> str:
   """``doc`` with its reStructuredText markup in Markdown (see the module docstring)."""
   lines = doc.split("\n")
-  out: list[str] = []
+  out: list[tuple[bool, str]] = []  # (verbatim, line)
   i = 0
   while i < len(lines):
     line = lines[i]
-    math = line.strip() == ".. math::"
-    literal = not math and line.rstrip().endswith("::") and not line.strip().startswith("..")
-    if not (math or literal):
-      out.append(line)
-      i += 1
-      continue
-    # The block: the lines after it that are blank or indented more than it.
     i += 1
-    block = []
-    while i < len(lines) and (not lines[i].strip() or _indent(lines[i]) > _indent(line)):
-      block.append(lines[i])
-      i += 1
-    body = textwrap.dedent("\n".join(block)).strip("\n").split("\n")
-    pad = " " * _indent(line)
-    body = [pad + b if b else b for b in body]
-    if math:
-      out += [f"{pad}$$", *body, f"{pad}$$", ""]
-    else:
-      out += [line.rstrip()[:-1], "", f"{pad}```python", *body, f"{pad}```", ""]
-  text = _MATH_ROLE.sub(lambda m: f"${m.group(1)}$", "\n".join(out))
-  return _ROLE.sub(lambda m: f"`{m.group(2).split('.')[-1] if m.group(1) else m.group(2)}`", text)
+    stripped = line.strip()
+    if stripped.startswith(".. math::"):
+      body, i, indent = _block(lines, i, _indent(line))
+      first = stripped[len(".. math::") :].strip()
+      # the formula (on the directive's line too), without options and blank lines
+      body = [b for b in ([first] if first else []) + body if b.strip() and not re.match(r":\w+:", b.strip())]
+      pad = " " * (indent or _indent(line))
+      out += [(True, f"{pad}$$"), *((True, pad + b) for b in body), (True, f"{pad}$$"), (False, "")]
+      continue
+    if _DOCTEST.match(line) or not stripped.endswith("::") or stripped.startswith(".."):
+      out.append((bool(_DOCTEST.match(line)), line))
+      continue
+    body, after, indent = _block(lines, i, _indent(line))
+    if not body:  # "::" ending prose, no literal block after it
+      out.append((False, line))
+      continue
+    i = after
+    # reStructuredText: "text::" shows "text:", "text ::" shows "text", "::" nothing
+    head = line.rstrip()[:-2]
+    head = head.rstrip() if head.endswith(" ") or not head.strip() else head + ":"
+    pad = " " * indent
+    if head.strip():
+      out += [(False, head), (False, "")]
+    out += [(True, f"{pad}```python"), *((True, pad + b if b else b) for b in body), (True, f"{pad}```")]
+    out.append((False, ""))
+  # Roles translated in the prose only (a role may run over lines of one paragraph).
+  text: list[str] = []
+  prose: list[str] = []
+  for verbatim, line in out:
+    if not verbatim:
+      prose.append(line)
+      continue
+    if prose:
+      text.append(_roles("\n".join(prose)))
+      prose = []
+    text.append(line)
+  if prose:
+    text.append(_roles("\n".join(prose)))
+  return "\n".join(text)
 
 
 def _objects(obj: griffe.Object) -> Any:

@@ -19,6 +19,7 @@ import os
 import sys
 
 import jax
+import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 
@@ -101,7 +102,19 @@ def main(argv: list[str]) -> int:
   print(table)
   with open(DOC, "w") as f:
     f.write(replace_section(text, f"## {args.section}", block))
+  _prune(names)
   return 0
+
+
+def _prune(names) -> None:
+  """Drops the cached references of ``names`` that no case uses now (stale digests)."""
+  for name in names:
+    keep = {_tower.cache_key(n, dtype, params) for n, dtype, params in _cases([name])}
+    path = os.path.join(CACHE, f"{name}.npz")
+    with np.load(path) as f:
+      data = {k: f[k] for k in f.files}
+    if set(data) - keep:
+      np.savez_compressed(path, **{k: v for k, v in data.items() if k in keep})
 
 
 if __name__ == "__main__":

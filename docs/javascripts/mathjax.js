@@ -5,9 +5,13 @@ window.MathJax = {
   options: {ignoreHtmlClass: ".*|", processHtmlClass: "arithmatex"},
 };
 
-// Typeset again after material's instant navigation replaces the page.
+// material's document$ emits each page as it is shown (once without instant
+// navigation, which mkdocs.yml leaves off; on every page with it).
 if (typeof document$ !== "undefined") {
   document$.subscribe(() => {
+    MathJax.startup.output.clearCache();
+    MathJax.typesetClear();
+    MathJax.texReset();
     MathJax.typesetPromise();
   });
 }

@@ -302,17 +302,11 @@ def _case(
   return fn, ref, case[2], tower_grid(_ulp.DTYPES[dtype], ref.kinks)
 
 
-def is_cached(directory: str, name: str, dtype: str, params: Mapping[str, float] | None = None) -> bool:
-  """Whether ``directory`` holds the references of :func:`measure_activation`'s case
-  under their current digest (else they are computed, about 30 s per dtype)."""
-  import os
-
+def cache_key(name: str, dtype: str, params: Mapping[str, float] | None = None) -> str:
+  """The digest under which :func:`measure_activation`'s case stores its references
+  (:func:`cached_reference_tower`)."""
   _, ref, p, xs = _case(name, dtype, params)
-  path = os.path.join(directory, f"{name}.npz")
-  if not os.path.exists(path):
-    return False
-  with np.load(path) as f:
-    return _digest(ref, dtype, xs, p) in f.files
+  return _digest(ref, dtype, xs, p)
 
 
 def measure_activation(

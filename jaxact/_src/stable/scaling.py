@@ -5,7 +5,9 @@ be subnormal but the result it goes into is not (m e^z with a large m, as elu's
 alpha e^x; a tangent times sigma'(z) in a fourth derivative), the factor is carried
 scaled and the scale is taken out of the product. One exponent per dtype, c = 64
 (float32) and 512 (float64), sets every such scale; each form below says where it is
-used and why it is the form it is.
+used and why it is the form it is. (``sigmoids.times_exp_far`` is of another kind: it
+spans the whole exponent range, 2^(k + w) 2^-w with w the dtype's largest exponent, for
+products with factors up to the largest number.)
 
 - ``shift``: c as an argument shift, e^z = e^(z + c) e^-c. z + c is exact
   (Sterbenz) for z in [-2c, -c/2], and e^-c is rounded once (``exp_neg_shift``):
@@ -75,7 +77,8 @@ def power(dtype) -> float:
 
 
 def limit(dtype) -> float:
-  """2^(c/2): the largest |m| for which a partial in e^-|z| times m is given scaled."""
+  """2^(c/2) (c is even): the largest |m| for which a partial in e^-|z| times m is given
+  scaled."""
   return 2.0 ** (EXPONENT[np.dtype(dtype)] // 2)
 
 
