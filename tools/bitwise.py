@@ -34,7 +34,7 @@ Usage::
 difference in units of the dtype's spacing at the larger value) and exits 1 if any
 does, 0 if all are equal. ``record --only NAME[,NAME]`` records a few functions.
 
-A quicker first check (minutes, against 15 or more)::
+A quicker first check (about 5 minutes on 2 cores, against 20 or more)::
 
   python tools/bitwise.py programs before.npz    # and after.npz; then compare them
 
