@@ -114,8 +114,9 @@ def _markdown(doc: str) -> str:
       pad = " " * (indent or _indent(line))
       out += [(True, f"{pad}$$"), *((True, pad + b) for b in body), (True, f"{pad}$$"), (False, "")]
       continue
-    if _DOCTEST.match(line) or not stripped.endswith("::") or stripped.startswith(".."):
-      out.append((bool(_DOCTEST.match(line)), line))
+    doctest = bool(_DOCTEST.match(line))
+    if doctest or not stripped.endswith("::") or stripped.startswith(".."):
+      out.append((doctest, line))
       continue
     body, after, indent = _block(lines, i, _indent(line))
     if not body:  # "::" ending prose, no literal block after it
