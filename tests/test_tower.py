@@ -15,7 +15,7 @@ import jaxact
 from jaxact._src import core, stable
 from jaxact.testing import _tower
 from jaxact.testing._battery import cases
-from jaxact.testing.references import ELEMENTWISE, OTHER_PARAMS
+from jaxact.testing.references import ELEMENTWISE
 
 CACHE = os.path.join(os.path.dirname(__file__), "references", "tower")
 
@@ -69,11 +69,7 @@ KNOWN: dict[tuple[str, str, bool], tuple[float, list[tuple[float, float]]]] = {
 
 
 def _case_list():
-  out = []
-  for name in MEASURED:
-    out += [(name, "float32", None), (name, "float64", None)]
-    out += [(name, "float64", dict(p)) for n, p in OTHER_PARAMS if n == name]
-  return out
+  return _tower.cases(MEASURED)
 
 
 def test_tower_references_are_cached_and_nothing_else():

@@ -27,20 +27,11 @@ from doc_sections import read_section, replace_section  # noqa: E402  (tools/, b
 
 import jaxact  # noqa: E402
 from jaxact.testing import _tower  # noqa: E402
-from jaxact.testing.references import ELEMENTWISE, OTHER_PARAMS  # noqa: E402
+from jaxact.testing.references import ELEMENTWISE  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 DOC = os.path.join(ROOT, "docs", "tower.md")
 CACHE = os.path.join(ROOT, "tests", "references", "tower")
-
-
-def _cases(names):
-  for name in names:
-    yield name, "float32", None
-    yield name, "float64", None
-    for n, p in OTHER_PARAMS:
-      if n == name:
-        yield name, "float64", dict(p)
 
 
 def _cell(results, order):
@@ -68,7 +59,7 @@ def main(argv: list[str]) -> int:
     "|---|---|---|---:|---:|---:|",
   ]
   within = 0
-  for name, dtype, params in _cases(names):
+  for name, dtype, params in _tower.cases(names):
     print(name, dtype, params or "", file=sys.stderr)
     results = _tower.measure_activation(name, dtype, params, cache=CACHE)
     within += all(r.passed for r in results)
@@ -109,7 +100,7 @@ def main(argv: list[str]) -> int:
 def _prune(names) -> None:
   """Drops the cached references of ``names`` that no case uses now (stale digests)."""
   for name in names:
-    keep = {_tower.cache_key(n, dtype, params) for n, dtype, params in _cases([name])}
+    keep = {_tower.cache_key(n, dtype, params) for n, dtype, params in _tower.cases([name])}
     path = os.path.join(CACHE, f"{name}.npz")
     with np.load(path) as f:
       data = {k: f[k] for k in f.files}

@@ -287,6 +287,18 @@ def cached_reference_tower(
   return values
 
 
+def cases(names: Sequence[str]) -> list[tuple[str, str, dict[str, float] | None]]:
+  """The tower's cases of ``names``: (name, dtype, parameters) at the defaults in float32
+  and float64, and at each set in ``OTHER_PARAMS`` in float64 (None: the defaults)."""
+  from jaxact.testing.references import OTHER_PARAMS
+
+  out: list[tuple[str, str, dict[str, float] | None]] = []
+  for name in names:
+    out += [(name, "float32", None), (name, "float64", None)]
+    out += [(name, "float64", dict(p)) for n, p in OTHER_PARAMS if n == name]
+  return out
+
+
 def _case(
   name: str, dtype: str, params: Mapping[str, float] | None
 ) -> tuple[Callable[..., jax.Array], Reference, dict[str, float], np.ndarray]:
